@@ -1,0 +1,88 @@
+"""AEH Atelier: live workshops where companies and associations work together."""
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_login import current_user
+from sqlalchemy import event
+
+from . import config, realtime
+from .extensions import babel, csrf, db, limiter, login, migrate, socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config=None):
+    """Build the app: config, extensions, blueprints, socket handlers, CLI."""
+    app = Flask(__name__, instance_path=str(ROOT / "instance"),
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    config.load(app, test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    login.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+    realtime.init_app(app)
+    _sqlite_pragmas(app)
+
+    from .accounts import routes as accounts
+    from .board import routes as board
+    from .core import routes as core
+    from .participants import routes as participants
+    from .screen import routes as screen
+    from .workshops import routes as workshops
+    for module in (core, accounts, workshops, participants, board, screen):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(realtime.bp)
+
+    # Socket handlers are registered on import (realtime above), before init_app.
+    socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+                      message_queue=app.config["REDIS_URL"])
+    app.before_request(_remember_language)
+    app.context_processor(_template_globals)
+
+    from . import cli
+    cli.init_app(app)
+    return app
+
+
+def _select_locale():
+    return session.get("lang") or app_default_locale()
+
+
+def app_default_locale():
+    if getattr(current_user, "is_authenticated", False):
+        return current_user.locale
+    return config.LANGUAGES[0]
+
+
+def _remember_language():
+    """`?lang=en` switches the language and the choice is kept in the session."""
+    lang = request.args.get("lang")
+    if lang in config.LANGUAGES:
+        session["lang"] = lang
+
+
+def _template_globals():
+    from flask_babel import get_locale
+    from . import vocab
+    return {"lang": str(get_locale() or "fr"), "LANGUAGES": config.LANGUAGES, "vocab": vocab,
+            "region_attrs": realtime.region_attrs, "render_region": realtime.render_region}
+
+
+def _sqlite_pragmas(app):
+    """WAL and foreign keys for the embedded SQLite database."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+
+    def on_connect(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.close()
+
+    with app.app_context():
+        event.listen(db.engine, "connect", on_connect)

@@ -1,0 +1,69 @@
+"""Who the current viewer is for a workshop, decided from the server session only.
+
+Participants are known by their id in the signed session cookie (no account);
+projector computers by the workshop's secret screen token, remembered in the
+session; facilitators by Flask-Login.
+"""
+from flask import abort, session
+from flask_login import current_user
+
+from .extensions import db
+from .models import Participant, Workshop
+
+EVERYONE, SCREEN, FAC = "all", "screen", "fac"
+
+
+def remember_participant(participant: Participant) -> None:
+    known = dict(session.get("participants", {}))
+    known[str(participant.workshop_id)] = participant.id
+    session["participants"] = known
+    session.permanent = True
+
+
+def current_participant(workshop: Workshop) -> Participant | None:
+    participant_id = session.get("participants", {}).get(str(workshop.id))
+    if participant_id is None:
+        return None
+    participant = db.session.get(Participant, participant_id)
+    return participant if participant and participant.workshop_id == workshop.id else None
+
+
+def is_facilitator(workshop: Workshop) -> bool:
+    return workshop.is_facilitated_by(current_user)
+
+
+def grant_screen(workshop: Workshop) -> None:
+    screens = set(session.get("screens", []))
+    screens.add(workshop.id)
+    session["screens"] = sorted(screens)
+
+
+def has_screen(workshop: Workshop) -> bool:
+    return is_facilitator(workshop) or workshop.id in session.get("screens", [])
+
+
+def audiences(workshop: Workshop) -> list[str]:
+    """The channels this viewer may hear, widest first; empty for a stranger."""
+    if is_facilitator(workshop):
+        return [EVERYONE, SCREEN, FAC]
+    if workshop.id in session.get("screens", []):
+        return [EVERYONE, SCREEN]
+    if current_participant(workshop):
+        return [EVERYONE]
+    return []
+
+
+def require_participant(workshop: Workshop) -> Participant:
+    participant = current_participant(workshop)
+    if participant is None:
+        abort(403)
+    return participant
+
+
+def require_facilitator(workshop: Workshop) -> None:
+    """Anonymous users are sent to log in (by Flask-Login); others get a 403."""
+    from .extensions import login
+    if not current_user.is_authenticated:
+        abort(login.unauthorized())
+    if not is_facilitator(workshop):
+        abort(403)

@@ -1,0 +1,23 @@
+"""Forms for facilitator accounts."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from ..config import LANGUAGES
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired()])
+
+
+class FacilitatorForm(FlaskForm):
+    name = StringField(_l("Nom"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Mot de passe"), validators=[
+        DataRequired(), Length(min=8, message=_l("Au moins 8 caractères."))])
+    confirm = PasswordField(_l("Confirmez le mot de passe"), validators=[
+        DataRequired(), EqualTo("password", message=_l("Les deux mots de passe diffèrent."))])
+    locale = SelectField(_l("Langue"), choices=[("fr", "Français"), ("en", "English")],
+                         default=LANGUAGES[0])

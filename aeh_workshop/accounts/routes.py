@@ -1,0 +1,100 @@
+"""Setup of the first facilitator, log in and log out, new facilitator accounts."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required, login_user, logout_user
+
+from ..extensions import db, login
+from ..models import Facilitator
+from . import service
+from .forms import FacilitatorForm, LoginForm
+
+bp = Blueprint("accounts", __name__)
+login.login_view = "accounts.login_page"
+login.login_message = _l("Connectez-vous pour accéder à cette page.")
+login.login_message_category = "info"
+
+
+@login.user_loader
+def load_user(user_id: str):
+    return db.session.get(Facilitator, int(user_id))
+
+
+@bp.get("/setup")
+def setup():
+    """One-time page that creates the first facilitator of a fresh install."""
+    if service.has_facilitators():
+        abort(404)
+    return render_template("accounts/setup.html", form=FacilitatorForm())
+
+
+@bp.post("/setup")
+def setup_post():
+    """Create the first facilitator and log them in."""
+    if service.has_facilitators():
+        abort(404)
+    form = FacilitatorForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/setup.html", form=form), 422
+    user = service.create_facilitator(form.email.data, form.password.data, form.name.data, form.locale.data)
+    login_user(user)
+    flash(_("Bienvenue ! Votre compte d'animation est créé."), "success")
+    return redirect(url_for("workshops.index"))
+
+
+@bp.get("/login")
+def login_page():
+    """The log-in form."""
+    return render_template("accounts/login.html", form=LoginForm())
+
+
+@bp.post("/login")
+def login_post():
+    """Check the credentials and open the facilitator's session."""
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/login.html", form=form), 422
+    user = service.authenticate(form.email.data, form.password.data)
+    if user is None:
+        form.password.errors.append(_("Adresse ou mot de passe incorrect."))
+        return render_template("accounts/login.html", form=form), 422
+    login_user(user, remember=True)
+    return redirect(_safe_next() or url_for("workshops.index"))
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Close the facilitator's session."""
+    logout_user()
+    flash(_("Vous êtes déconnecté·e."), "info")
+    return redirect(url_for("core.index"))
+
+
+@bp.get("/facilitators/new")
+@login_required
+def new_facilitator():
+    """Form for a facilitator to open an account for a colleague."""
+    return render_template("accounts/new.html", form=FacilitatorForm())
+
+
+@bp.post("/facilitators/new")
+@login_required
+def create_facilitator():
+    """Open an account for a colleague, who can then be added to workshops."""
+    form = FacilitatorForm()
+    if form.validate_on_submit():
+        try:
+            user = service.create_facilitator(form.email.data, form.password.data, form.name.data, form.locale.data)
+        except service.AccountError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            flash(_("Compte créé pour %(email)s.", email=user.email), "success")
+            return redirect(url_for("workshops.index"))
+    return render_template("accounts/new.html", form=form), 422
+
+
+def _safe_next() -> str | None:
+    """Only same-site paths are followed after log in."""
+    target = request.args.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else None

@@ -1,0 +1,35 @@
+"""Facilitator accounts."""
+from sqlalchemy import func
+
+from ..extensions import db
+from ..models import Facilitator
+
+
+class AccountError(ValueError):
+    pass
+
+
+def has_facilitators() -> bool:
+    return db.session.scalar(db.select(func.count(Facilitator.id))) > 0
+
+
+def find_by_email(email: str) -> Facilitator | None:
+    return db.session.scalar(db.select(Facilitator).filter_by(email=email.strip().lower()))
+
+
+def create_facilitator(email: str, password: str, name: str = "", locale: str = "fr") -> Facilitator:
+    """Create a facilitator account; refuses an e-mail already in use."""
+    from flask_babel import gettext as _
+    email = email.strip().lower()
+    if find_by_email(email):
+        raise AccountError(_("Un compte existe déjà pour cette adresse."))
+    user = Facilitator(email=email, name=name.strip(), locale=locale)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> Facilitator | None:
+    user = find_by_email(email)
+    return user if user and user.check_password(password) else None

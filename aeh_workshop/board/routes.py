@@ -1,0 +1,170 @@
+"""Cards on the board: post, edit, delete; moderation and clusters for facilitators."""
+from flask import Blueprint, make_response, render_template
+from flask_babel import gettext as _
+
+from .. import access, realtime
+from ..htmx import retarget
+from ..workshops.service import by_code_or_404
+from . import service
+from .forms import AssignForm, CardForm, ClusterForm
+
+bp = Blueprint("board", __name__, url_prefix="/w/<code>")
+
+
+@bp.record_once
+def _regions(state):
+    realtime.register_region(state.app, "board", access.EVERYONE, _render_board)
+    realtime.register_region(state.app, "modboard", access.FAC, _render_modboard)
+
+
+def _render_board(workshop):
+    cards = service.visible_cards(workshop)
+    return render_template("board/_board.html", workshop=workshop,
+                           columns=service.columns(workshop, cards), total=len(cards))
+
+
+def _render_modboard(workshop):
+    cards = service.all_cards(workshop)
+    return render_template("board/_modboard.html", workshop=workshop,
+                           columns=service.columns(workshop, cards), assign_form=AssignForm())
+
+
+def _composer(workshop, who, form, card=None, message=None, status=200):
+    """The card form, plus the viewer's own board so the change shows at once."""
+    html = render_template("board/_composer.html", workshop=workshop, form=form, card=card, message=message)
+    region = "modboard" if who.facilitator else "board"
+    render = _render_modboard if who.facilitator else _render_board
+    html += realtime.partial(region, render(workshop))
+    return make_response(html, status)
+
+
+@bp.get("/composer")
+def composer(code):
+    """A fresh card form (also how an edit is cancelled)."""
+    workshop = by_code_or_404(code)
+    return _composer(workshop, service.actor(workshop), CardForm(formdata=None))
+
+
+@bp.post("/cards")
+def create(code):
+    """Post a card to the board."""
+    workshop = by_code_or_404(code)
+    who = service.actor(workshop)
+    form = CardForm()
+    if not form.validate_on_submit():
+        return _composer(workshop, who, form, status=422)
+    try:
+        service.post(workshop, who, form.card_fields())
+    except service.BoardError as exc:
+        return _composer(workshop, who, form, message=str(exc), status=409)
+    return _composer(workshop, who, CardForm(formdata=None), message=_("Carte publiée."))
+
+
+@bp.get("/cards/<int:card_id>/edit")
+def edit(code, card_id):
+    """The card's form, filled in, in place of the composer."""
+    workshop = by_code_or_404(code)
+    who = service.actor(workshop)
+    card = service.card_or_404(workshop, card_id)
+    try:
+        service.require_editable(workshop, who, card)
+    except service.BoardError as exc:
+        return _composer(workshop, who, CardForm(formdata=None), message=str(exc), status=409)
+    form = CardForm(obj=card, partner=card.partner.name if card.partner else "")
+    return _composer(workshop, who, form, card=card)
+
+
+@bp.post("/cards/<int:card_id>")
+def update(code, card_id):
+    """Save changes to a card (its author, or a facilitator)."""
+    workshop = by_code_or_404(code)
+    who = service.actor(workshop)
+    card = service.card_or_404(workshop, card_id)
+    form = CardForm()
+    if not form.validate_on_submit():
+        return _composer(workshop, who, form, card=card, status=422)
+    try:
+        service.edit(workshop, who, card, form.card_fields())
+    except service.BoardError as exc:
+        return _composer(workshop, who, form, card=card, message=str(exc), status=409)
+    return _composer(workshop, who, CardForm(formdata=None), message=_("Carte modifiée."))
+
+
+@bp.post("/cards/<int:card_id>/delete")
+def delete(code, card_id):
+    """Delete a card (its author, or a facilitator)."""
+    workshop = by_code_or_404(code)
+    who = service.actor(workshop)
+    card = service.card_or_404(workshop, card_id)
+    try:
+        service.delete(workshop, who, card)
+    except service.BoardError as exc:
+        return _composer(workshop, who, CardForm(formdata=None), message=str(exc), status=409)
+    return _composer(workshop, who, CardForm(formdata=None), message=_("Carte supprimée."))
+
+
+@bp.post("/cards/<int:card_id>/hide")
+def hide(code, card_id):
+    """Moderation: hide a card from participants and the projector."""
+    return _moderate(code, card_id, hidden=True)
+
+
+@bp.post("/cards/<int:card_id>/restore")
+def restore(code, card_id):
+    """Moderation: show a hidden card again."""
+    return _moderate(code, card_id, hidden=False)
+
+
+def _moderate(code, card_id, hidden):
+    workshop = by_code_or_404(code)
+    access.require_facilitator(workshop)
+    service.set_hidden(workshop, service.card_or_404(workshop, card_id), hidden)
+    return _render_modboard(workshop)
+
+
+@bp.post("/cards/<int:card_id>/cluster")
+def assign(code, card_id):
+    """Put a card into one of the workshop's clusters."""
+    workshop = by_code_or_404(code)
+    access.require_facilitator(workshop)
+    form = AssignForm()
+    card = service.card_or_404(workshop, card_id)
+    if form.validate_on_submit():
+        try:
+            service.assign(workshop, card, form.cluster.data or "")
+        except service.BoardError as exc:
+            return _flash(str(exc), 422)
+        return _render_modboard(workshop)
+    return _flash(_("Requête invalide."), 422)
+
+
+@bp.post("/clusters")
+def add_cluster(code):
+    """Create a named cluster to group cards during qualification."""
+    workshop = by_code_or_404(code)
+    access.require_facilitator(workshop)
+    form = ClusterForm()
+    if form.validate_on_submit():
+        try:
+            service.add_cluster(workshop, form.name.data)
+            form = ClusterForm(formdata=None)
+        except service.BoardError as exc:
+            form.name.errors.append(str(exc))
+    html = render_template("board/_clusters.html", workshop=workshop, cluster_form=form)
+    return make_response(html + realtime.partial("modboard", _render_modboard(workshop)),
+                         422 if form.errors else 200)
+
+
+@bp.post("/clusters/<int:cluster_id>/delete")
+def delete_cluster(code, cluster_id):
+    """Remove a cluster; its cards stay on the board, ungrouped."""
+    workshop = by_code_or_404(code)
+    access.require_facilitator(workshop)
+    service.delete_cluster(workshop, cluster_id)
+    html = render_template("board/_clusters.html", workshop=workshop, cluster_form=ClusterForm())
+    return html + realtime.partial("modboard", _render_modboard(workshop))
+
+
+def _flash(message, status):
+    html = render_template("_components/flash.html", category="error", message=message)
+    return retarget(make_response(html, status), "#flash")

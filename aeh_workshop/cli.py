@@ -1,0 +1,53 @@
+"""Command line: `flask --app app facilitator create EMAIL`, `flask --app app demo`."""
+import secrets
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+facilitator = AppGroup("facilitator", help="Comptes d'animation / facilitator accounts.")
+
+
+def ensure_schema() -> None:
+    """Apply pending migrations (the same on SQLite and PostgreSQL)."""
+    from flask_migrate import upgrade
+    upgrade(directory=current_app.extensions["migrate"].directory)
+
+
+@facilitator.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="Nom affiché / display name.")
+@click.option("--password", prompt="Mot de passe / password", hide_input=True,
+              confirmation_prompt=True, help="Au moins 8 caractères / at least 8 characters.")
+@with_appcontext
+def create_facilitator(email, name, password):
+    """Create a facilitator account."""
+    from .accounts import service
+    ensure_schema()
+    if len(password) < 8:
+        raise click.ClickException("Mot de passe trop court (8 caractères au moins) / password too short.")
+    try:
+        user = service.create_facilitator(email, password, name)
+    except service.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Compte créé / account created: {user.email}")
+
+
+@click.command("demo")
+@with_appcontext
+def demo():
+    """Create a realistic demo workshop and print how to use it."""
+    from .demo import create_demo
+    ensure_schema()
+    password = secrets.token_urlsafe(9)
+    workshop, user = create_demo(password)
+    click.echo(f"Atelier de démonstration / demo workshop: « {workshop.title} »")
+    click.echo(f"Code pour rejoindre / join code: {workshop.join_code}")
+    click.echo(f"Participant·es / participants: /w/{workshop.join_code}")
+    click.echo(f"Projecteur / projector: /w/{workshop.join_code}/screen?key={workshop.screen_token}")
+    click.echo(f"Connexion animation / facilitator login: /login  {user.email} / {password}")
+
+
+def init_app(app) -> None:
+    app.cli.add_command(facilitator)
+    app.cli.add_command(demo)

@@ -1,0 +1,85 @@
+"""Home page, health check and error pages."""
+from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+
+from ..accounts.service import has_facilitators
+from ..extensions import db
+from ..htmx import is_htmx, retarget
+from ..participants.forms import CodeForm
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+def index():
+    """Join form for participants; the first start leads to the setup page."""
+    if not has_facilitators():
+        return redirect(url_for("accounts.setup"))
+    return render_template("core/index.html", form=CodeForm())
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 when the database (and Redis, when configured) answer; 503 naming what is down."""
+    checks = {"database": _check(lambda: db.session.execute(text("SELECT 1")))}
+    if current_app.config["REDIS_URL"]:
+        import redis
+        url = current_app.config["REDIS_URL"]
+        checks["redis"] = _check(lambda: redis.Redis.from_url(url, socket_timeout=2).ping())
+    down = [name for name, state in checks.items() if state != "ok"]
+    body = {"status": "down" if down else "ok", **checks}
+    if down:
+        body["down"] = down
+    return jsonify(body), 503 if down else 200
+
+
+def _check(probe) -> str:
+    try:
+        probe()
+        return "ok"
+    except Exception as exc:  # any failure means "down"; the detail is logged
+        current_app.logger.warning("health check failed: %s", exc)
+        db.session.rollback()
+        return "down"
+
+
+def _error(status: int, title: str, message: str):
+    """An error page, or for htmx a message swapped into the page's #flash."""
+    if is_htmx():
+        html = render_template("_components/flash.html", category="error", message=message)
+        return retarget(make_response(html, status), "#flash")
+    return render_template("core/error.html", title=title, message=message), status
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_error(_exc):
+    return _error(400, _("Session expirée"),
+                  _("Votre session a expiré ou le formulaire est trop ancien. Rechargez la page et réessayez."))
+
+
+@bp.app_errorhandler(400)
+def bad_request(_exc):
+    return _error(400, _("Requête invalide"), _("La requête n'a pas pu être comprise."))
+
+
+@bp.app_errorhandler(403)
+def forbidden(_exc):
+    return _error(403, _("Accès refusé"), _("Vous n'avez pas accès à cette page."))
+
+
+@bp.app_errorhandler(404)
+def not_found(_exc):
+    return _error(404, _("Introuvable"), _("Cette page n'existe pas ou plus."))
+
+
+@bp.app_errorhandler(429)
+def too_many(_exc):
+    return _error(429, _("Trop de tentatives"),
+                  _("Trop de tentatives depuis votre connexion. Patientez une minute avant de réessayer."))
+
+
+@bp.app_errorhandler(500)
+def server_error(_exc):
+    return _error(500, _("Erreur"), _("Une erreur inattendue est survenue. Réessayez dans un instant."))

@@ -1,0 +1,134 @@
+"""Tables of AEH Atelier (DESIGN.md §5), as typed SQLAlchemy 2 models."""
+from datetime import datetime, timezone
+from typing import Optional
+
+from flask_login import UserMixin
+from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+co_facilitators = Table(
+    "workshop_facilitator",
+    db.metadata,
+    Column("workshop_id", ForeignKey("workshop.id", ondelete="CASCADE"), primary_key=True),
+    Column("facilitator_id", ForeignKey("facilitator.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Facilitator(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    locale: Mapped[str] = mapped_column(String(5), default="fr")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.email
+
+
+class Organisation(db.Model):
+    """A company, association or public body; shared across workshops."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    key: Mapped[str] = mapped_column(String(160), unique=True)  # casefolded name
+    kind: Mapped[str] = mapped_column(String(20), default="other")
+    siren_rna: Mapped[Optional[str]] = mapped_column(String(20))
+    territory: Mapped[Optional[str]] = mapped_column(String(120))
+
+
+class Workshop(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(160))
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    template: Mapped[str] = mapped_column(String(30), default="practice_exchange")
+    join_code: Mapped[str] = mapped_column(String(12), unique=True)
+    screen_token: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    phase: Mapped[str] = mapped_column(String(20), default="welcome")
+    revision: Mapped[int] = mapped_column(default=0)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("facilitator.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[Optional[datetime]] = mapped_column()
+
+    owner: Mapped[Facilitator] = relationship()
+    co_facilitators: Mapped[list[Facilitator]] = relationship(secondary=co_facilitators)
+    participants: Mapped[list["Participant"]] = relationship(
+        back_populates="workshop", cascade="all, delete-orphan", order_by="Participant.id")
+    clusters: Mapped[list["Cluster"]] = relationship(
+        back_populates="workshop", cascade="all, delete-orphan", order_by="Cluster.position")
+
+    def is_facilitated_by(self, user) -> bool:
+        if not getattr(user, "is_authenticated", False) or not isinstance(user, Facilitator):
+            return False
+        return user.id == self.owner_id or user in self.co_facilitators
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "closed"
+
+
+class Participant(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    pin_hash: Mapped[str] = mapped_column(String(255))
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    workshop: Mapped[Workshop] = relationship(back_populates="participants")
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Cluster(db.Model):
+    """A named group of cards, made by facilitators during qualification."""
+    __table_args__ = (UniqueConstraint("workshop_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(default=0)
+
+    workshop: Mapped[Workshop] = relationship(back_populates="clusters")
+
+
+class Card(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    partner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"))
+    category: Mapped[Optional[str]] = mapped_column(String(20))
+    subtype: Mapped[Optional[str]] = mapped_column(String(80))
+    direction: Mapped[Optional[str]] = mapped_column(String(30))
+    link_status: Mapped[Optional[str]] = mapped_column(String(20))
+    cluster_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cluster.id", ondelete="SET NULL"))
+    hidden: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    author: Mapped[Optional[Participant]] = relationship()
+    partner: Mapped[Optional[Organisation]] = relationship()
+    cluster: Mapped[Optional[Cluster]] = relationship()
+
+
+def touch(workshop: Workshop) -> None:
+    """Bump the workshop's revision inside the caller's transaction."""
+    from sqlalchemy import update
+    db.session.execute(
+        update(Workshop).where(Workshop.id == workshop.id).values(revision=Workshop.revision + 1))

@@ -1,0 +1,162 @@
+"""Real time (DESIGN.md §4): render once per audience, push, coalesce bursts.
+
+Features register the regions they own; a service commits, then calls
+`announce(workshop, *regions)`. The coalescer renders each changed region once
+per audience and language and emits it as `<hx-partial>` HTML to that
+audience's channel, at most once per REALTIME_COALESCE_MS per workshop.
+Socket handlers only authenticate, join rooms and say the current revision.
+"""
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import Blueprint, abort, current_app, make_response, request, session
+from flask_babel import force_locale
+from flask_socketio import emit, join_room
+from markupsafe import Markup
+
+from . import access
+from .config import LANGUAGES
+from .extensions import db, socketio
+from .models import Workshop
+
+bp = Blueprint("realtime", __name__)
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str          # also the id of the fragment's root element
+    audience: str      # access.EVERYONE, access.SCREEN or access.FAC
+    render: Callable[[Workshop], str]
+
+
+def channel(workshop_id: int, audience: str, lang: str) -> str:
+    suffix = "" if audience == access.EVERYONE else f":{audience}"
+    return f"w:{workshop_id}{suffix}/{lang}"
+
+
+def partial(region: str, html: str) -> str:
+    return f'<hx-partial hx-target="#{region}" hx-swap="outerHTML">{html}</hx-partial>'
+
+
+class Realtime:
+    """Per-app registry and coalescer, kept in app.extensions["realtime"]."""
+
+    def __init__(self, app):
+        self.app = app
+        self.regions: dict[str, Region] = {}
+        self._lock = threading.Lock()
+        self._pending: dict[int, set[str]] = {}
+        self._last_flush: dict[int, float] = {}
+        self._last_sent: dict[str, int] = {}
+        self.pushes = 0  # emitted messages, for the benchmark and tests
+
+    def register(self, name, audience, render):
+        self.regions[name] = Region(name, audience, render)
+
+    def announce(self, workshop_id: int, regions) -> None:
+        interval = self.app.config["REALTIME_COALESCE_MS"] / 1000
+        with self._lock:
+            scheduled = workshop_id in self._pending
+            self._pending.setdefault(workshop_id, set()).update(regions)
+            if scheduled:
+                return
+            wait = max(0.0, self._last_flush.get(workshop_id, 0) + interval - time.monotonic())
+        if interval == 0:
+            self.flush(workshop_id)
+        else:
+            socketio.start_background_task(self._flush_later, workshop_id, wait)
+
+    def _flush_later(self, workshop_id: int, wait: float) -> None:
+        socketio.sleep(wait)
+        try:
+            self.flush(workshop_id)
+        except Exception:  # a lost push is repaired by resync, never fatal
+            self.app.logger.exception("push for workshop %s failed", workshop_id)
+
+    def flush(self, workshop_id: int) -> None:
+        """Render every pending region once per audience and language; emit."""
+        with self._lock:
+            names = self._pending.pop(workshop_id, set())
+            self._last_flush[workshop_id] = time.monotonic()
+        if not names:
+            return
+        with self.app.app_context(), self.app.test_request_context("/"):
+            workshop = db.session.get(Workshop, workshop_id)
+            if workshop is None:
+                return
+            messages = self._render(workshop, sorted(names))
+            rev = workshop.revision
+        for ch, html in messages.items():
+            with self._lock:
+                since = self._last_sent.get(ch, 0)
+                self._last_sent[ch] = rev
+                self.pushes += 1
+            socketio.emit("push", {"channel": ch, "rev": rev, "since": since, "html": html}, to=ch)
+
+    def _render(self, workshop, names) -> dict[str, str]:
+        messages: dict[str, list[str]] = {}
+        for lang in LANGUAGES:
+            with force_locale(lang):
+                for name in names:
+                    region = self.regions[name]
+                    html = partial(name, region.render(workshop))
+                    messages.setdefault(channel(workshop.id, region.audience, lang), []).append(html)
+        return {ch: "".join(parts) for ch, parts in messages.items()}
+
+
+def init_app(app) -> None:
+    app.extensions["realtime"] = Realtime(app)
+
+
+def register_region(app, name: str, audience: str, render) -> None:
+    app.extensions["realtime"].register(name, audience, render)
+
+
+def announce(workshop: Workshop, *regions: str) -> None:
+    """The one door: call after the commit with the regions that changed."""
+    current_app.extensions["realtime"].announce(workshop.id, regions)
+
+
+def render_region(workshop: Workshop, name: str) -> Markup:
+    """A region's HTML inside a page: the same render as its pushes and resyncs."""
+    return Markup(current_app.extensions["realtime"].regions[name].render(workshop))
+
+
+def region_attrs(workshop: Workshop, name: str) -> Markup:
+    """Attributes of a region's root element: its id and where to resync it."""
+    from flask import url_for
+    src = url_for("realtime.region", code=workshop.join_code, name=name)
+    return Markup(f'id="{name}" data-region data-src="{src}"')
+
+
+@bp.get("/w/<code>/r/<name>")
+def region(code, name):
+    """One region's current HTML, for resync after a reconnect or a gap."""
+    workshop = db.session.scalar(db.select(Workshop).filter_by(join_code=code.upper()))
+    reg = current_app.extensions["realtime"].regions.get(name)
+    if workshop is None or reg is None:
+        abort(404)
+    if reg.audience not in access.audiences(workshop):
+        abort(403)
+    resp = make_response(reg.render(workshop))
+    resp.headers["X-Revision"] = str(workshop.revision)
+    resp.cache_control.no_store = True
+    return resp
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    """Join the rooms this session may hear, for the workshop the page shows."""
+    code = str((auth or {}).get("workshop") or request.args.get("workshop") or "").upper()
+    workshop = db.session.scalar(db.select(Workshop).filter_by(join_code=code))
+    if workshop is None:
+        return False
+    rooms = access.audiences(workshop)
+    if not rooms:
+        return False
+    lang = session.get("lang", current_app.config["BABEL_DEFAULT_LOCALE"])
+    for audience in rooms:
+        join_room(channel(workshop.id, audience, lang))
+    emit("hello", {"rev": workshop.revision})

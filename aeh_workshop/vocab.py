@@ -1,0 +1,80 @@
+"""The domain's words (DOMAIN.md): stored codes and their French-first labels."""
+from flask_babel import lazy_gettext as _l
+
+PARTICIPANT_KINDS = {
+    "company": _l("Entreprise"),
+    "association": _l("Association"),
+    "public": _l("Collectivité"),
+    "other": _l("Autre"),
+}
+
+CARD_KINDS = {
+    "practice": _l("Pratique"),
+    "link": _l("Lien existant"),
+    "wish": _l("Envie"),
+    "idea": _l("Idée"),
+}
+
+# Le Rameau's four categories of company–association partnership.
+RAMEAU = {
+    "mecenat": _l("Mécénat"),
+    "practices": _l("Pratiques responsables"),
+    "economic": _l("Coopération économique"),
+    "innovation": _l("Innovation sociétale"),
+}
+
+# Sub-types offered as suggestions; the other categories take free text.
+RAMEAU_SUBTYPES = {
+    "mecenat": [_l("financier"), _l("en nature"), _l("compétences"), _l("logistique")],
+    "economic": [
+        _l("fournisseur"), _l("client"), _l("sous-traitance"),
+        _l("mise à disposition de personnel"), _l("parcours d'insertion"), _l("recrutement"),
+    ],
+}
+
+DIRECTIONS = {
+    "company_to_association": _l("Entreprise → association"),
+    "association_to_company": _l("Association → entreprise"),
+    "mutual": _l("Réciproque"),
+}
+
+LINK_STATUSES = {
+    "active": _l("Actif"),
+    "past": _l("Passé"),
+    "wished": _l("Souhaité, à développer"),
+}
+
+TEMPLATES = {
+    "practice_exchange": _l("Échange de pratiques"),
+    "partnership_map": _l("Cartographie des partenariats"),
+}
+
+STATUSES = {
+    "draft": _l("Brouillon"),
+    "live": _l("En cours"),
+    "closed": _l("Clos"),
+}
+
+PHASES = {
+    "welcome": _l("Accueil"),
+    "collect": _l("Collecte"),
+    "qualify": _l("Qualification"),
+    "vote": _l("Vote"),
+    "build": _l("Construction"),
+    "closing": _l("Clôture"),
+}
+
+PHASE_HINTS = {
+    "welcome": _l("Bienvenue ! Rejoignez l'atelier avec le code affiché."),
+    "collect": _l("Partagez vos pratiques, vos liens existants, vos envies et vos idées."),
+    "qualify": _l("Qualifions chaque lien avec la grille du Rameau."),
+    "vote": _l("Votez pour les priorités."),
+    "build": _l("Construisons ensemble offres communes et plans d'action."),
+    "closing": _l("Merci ! Les résultats vont être partagés."),
+}
+
+
+def choices(mapping, blank=None):
+    """WTForms choices from a vocabulary mapping, optionally with a blank first."""
+    items = [(code, label) for code, label in mapping.items()]
+    return ([("", blank)] if blank is not None else []) + items

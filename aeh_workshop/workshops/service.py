@@ -1,0 +1,94 @@
+"""Workshops: creation, editing, status, phases and co-facilitators."""
+import secrets
+
+from flask import abort
+from flask_babel import gettext as _
+
+from .. import realtime
+from ..extensions import db
+from ..models import Facilitator, Workshop, co_facilitators, touch, utcnow
+from ..vocab import PHASES
+
+# No 0/O or 1/I/L: codes are read aloud and copied from a wall.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 7  # 31**7 ≈ 2**34.7 codes
+TRANSITIONS = {"draft": {"live"}, "live": {"closed"}, "closed": {"live"}}
+
+
+class WorkshopError(ValueError):
+    pass
+
+
+def normalise_code(raw: str) -> str:
+    """Case-insensitive codes; spaces and dashes people type are ignored."""
+    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
+
+
+def new_join_code() -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if not db.session.scalar(db.select(Workshop.id).filter_by(join_code=code)):
+            return code
+
+
+def by_code(code: str) -> Workshop | None:
+    return db.session.scalar(db.select(Workshop).filter_by(join_code=normalise_code(code)))
+
+
+def by_code_or_404(code: str) -> Workshop:
+    return by_code(code) or abort(404)
+
+
+def for_facilitator(user: Facilitator) -> list[Workshop]:
+    """Workshops the facilitator owns or co-facilitates, newest first."""
+    co = db.select(co_facilitators.c.workshop_id).where(co_facilitators.c.facilitator_id == user.id)
+    query = db.select(Workshop).where((Workshop.owner_id == user.id) | Workshop.id.in_(co))
+    return list(db.session.scalars(query.order_by(Workshop.created_at.desc(), Workshop.id.desc())))
+
+
+def create(owner: Facilitator, title: str, purpose: str, template: str) -> Workshop:
+    workshop = Workshop(title=title.strip(), purpose=(purpose or "").strip(), template=template,
+                        owner=owner, join_code=new_join_code(),
+                        screen_token=secrets.token_urlsafe(24))
+    db.session.add(workshop)
+    db.session.commit()
+    return workshop
+
+
+def update(workshop: Workshop, title: str, purpose: str, template: str) -> None:
+    workshop.title, workshop.purpose, workshop.template = title.strip(), (purpose or "").strip(), template
+    touch(workshop)
+    db.session.commit()
+    realtime.announce(workshop, "phase")
+
+
+def set_phase(workshop: Workshop, phase: str) -> None:
+    if phase not in PHASES:
+        raise WorkshopError(_("Phase inconnue."))
+    workshop.phase = phase
+    touch(workshop)
+    db.session.commit()
+    realtime.announce(workshop, "phase", "phasectl")
+
+
+def set_status(workshop: Workshop, status: str) -> None:
+    """Draft → live → closed (a closed workshop can be reopened)."""
+    if status not in TRANSITIONS.get(workshop.status, set()):
+        raise WorkshopError(_("Ce changement de statut n'est pas possible."))
+    workshop.status = status
+    workshop.closed_at = utcnow() if status == "closed" else None
+    touch(workshop)
+    db.session.commit()
+    realtime.announce(workshop, "phase", "phasectl", "board", "modboard")
+
+
+def add_co_facilitator(workshop: Workshop, email: str) -> Facilitator:
+    from ..accounts.service import find_by_email
+    user = find_by_email(email)
+    if user is None:
+        raise WorkshopError(_("Aucun compte d'animation pour cette adresse. Créez-le d'abord."))
+    if workshop.is_facilitated_by(user):
+        raise WorkshopError(_("Cette personne anime déjà cet atelier."))
+    workshop.co_facilitators.append(user)
+    db.session.commit()
+    return user
