@@ -1,7 +1,7 @@
 """AEH Atelier: live workshops where companies and associations work together."""
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 
@@ -49,10 +49,11 @@ def create_app(test_config=None):
 
 
 def _select_locale():
-    return session.get("lang") or app_default_locale()
-
-
-def app_default_locale():
+    """The session's choice, else the facilitator's own language, else French."""
+    if not has_request_context():
+        return config.LANGUAGES[0]
+    if session.get("lang"):
+        return session["lang"]
     if getattr(current_user, "is_authenticated", False):
         return current_user.locale
     return config.LANGUAGES[0]

@@ -38,6 +38,7 @@ def load(app, test_config=None):
         JOIN_RATE_LIMIT="20 per minute",
         RATELIMIT_HEADERS_ENABLED=True,
         CARD_TEXT_MAX=500,
+        PASSWORD_HASH_METHOD="scrypt",
     )
     env = os.environ
     if env.get("DATABASE_URL"):

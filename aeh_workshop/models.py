@@ -2,12 +2,18 @@
 from datetime import datetime, timezone
 from typing import Optional
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
+
+
+def hash_secret(secret: str) -> str:
+    """Hash a password or a PIN with the configured method (cheap in tests only)."""
+    return generate_password_hash(secret, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def utcnow() -> datetime:
@@ -31,7 +37,7 @@ class Facilitator(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_secret(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

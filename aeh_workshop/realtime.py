@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import Blueprint, abort, current_app, make_response, request, session
-from flask_babel import force_locale
+from flask import Blueprint, abort, current_app, make_response, request
+from flask_babel import force_locale, get_locale
 from flask_socketio import emit, join_room
 from markupsafe import Markup
 
@@ -156,7 +156,7 @@ def on_connect(auth=None):
     rooms = access.audiences(workshop)
     if not rooms:
         return False
-    lang = session.get("lang", current_app.config["BABEL_DEFAULT_LOCALE"])
+    lang = str(get_locale())  # the same choice as the pages this socket belongs to
     for audience in rooms:
         join_room(channel(workshop.id, audience, lang))
     emit("hello", {"rev": workshop.revision})

@@ -1,5 +1,8 @@
 """The domain's words (DOMAIN.md): stored codes and their French-first labels."""
 from flask_babel import lazy_gettext as _l
+from wtforms.fields.choices import SelectChoice
+
+LOCALES = {"fr": "Français", "en": "English"}
 
 PARTICIPANT_KINDS = {
     "company": _l("Entreprise"),
@@ -76,5 +79,5 @@ PHASE_HINTS = {
 
 def choices(mapping, blank=None):
     """WTForms choices from a vocabulary mapping, optionally with a blank first."""
-    items = [(code, label) for code, label in mapping.items()]
-    return ([("", blank)] if blank is not None else []) + items
+    items = [SelectChoice(code, label) for code, label in mapping.items()]
+    return ([SelectChoice("", blank)] if blank is not None else []) + items

@@ -5,6 +5,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from ..config import LANGUAGES
+from ..vocab import LOCALES, choices
 
 
 class LoginForm(FlaskForm):
@@ -19,5 +20,4 @@ class FacilitatorForm(FlaskForm):
         DataRequired(), Length(min=8, message=_l("Au moins 8 caractères."))])
     confirm = PasswordField(_l("Confirmez le mot de passe"), validators=[
         DataRequired(), EqualTo("password", message=_l("Les deux mots de passe diffèrent."))])
-    locale = SelectField(_l("Langue"), choices=[("fr", "Français"), ("en", "English")],
-                         default=LANGUAGES[0])
+    locale = SelectField(_l("Langue"), choices=lambda: choices(LOCALES), default=LANGUAGES[0])

@@ -1,5 +1,5 @@
 """Setup of the first facilitator, log in and log out, new facilitator accounts."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required, login_user, logout_user
@@ -18,6 +18,15 @@ login.login_message_category = "info"
 @login.user_loader
 def load_user(user_id: str):
     return db.session.get(Facilitator, int(user_id))
+
+
+@login.unauthorized_handler
+def unauthorized():
+    """Participants get a plain refusal; anonymous visitors are asked to log in."""
+    if session.get("participants"):
+        abort(403)
+    flash(login.login_message, login.login_message_category)
+    return redirect(url_for(login.login_view, next=request.full_path.rstrip("?")))
 
 
 @bp.get("/setup")

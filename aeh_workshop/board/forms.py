@@ -13,10 +13,10 @@ class CardForm(FlaskForm):
     text = TextAreaField(_l("Texte"), validators=[DataRequired(message=_l("Écrivez quelques mots."))])
     partner = StringField(_l("Structure partenaire (facultatif)"), validators=[Optional(), Length(max=160)])
     category = SelectField(_l("Catégorie (grille du Rameau)"),
-                           choices=lambda: choices(RAMEAU, blank=_l("— à qualifier —")))
+                           choices=lambda: choices(RAMEAU, blank=_l("— à qualifier —")), default="")
     subtype = StringField(_l("Précision"), validators=[Optional(), Length(max=80)])
-    direction = SelectField(_l("Sens du lien"), choices=lambda: choices(DIRECTIONS, blank=_l("—")))
-    link_status = SelectField(_l("Statut du lien"), choices=lambda: choices(LINK_STATUSES, blank=_l("—")))
+    direction = SelectField(_l("Sens du lien"), choices=lambda: choices(DIRECTIONS, blank=_l("—")), default="")
+    link_status = SelectField(_l("Statut du lien"), choices=lambda: choices(LINK_STATUSES, blank=_l("—")), default="")
 
     def validate_text(self, field):
         limit = current_app.config["CARD_TEXT_MAX"]

@@ -1,9 +1,9 @@
 """Cards on the board: post, edit, delete; moderation and clusters for facilitators."""
-from flask import Blueprint, make_response, render_template
+from flask import Blueprint, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from .. import access, realtime
-from ..htmx import retarget
+from ..htmx import retarget, wants_fragment
 from ..workshops.service import by_code_or_404
 from . import service
 from .forms import AssignForm, CardForm, ClusterForm
@@ -29,13 +29,30 @@ def _render_modboard(workshop):
                            columns=service.columns(workshop, cards), assign_form=AssignForm())
 
 
-def _composer(workshop, who, form, card=None, message=None, status=200):
-    """The card form, plus the viewer's own board so the change shows at once."""
+def _composer(workshop, who, form, card=None, message=None, status=200, done=False):
+    """The card form, plus the viewer's own board so the change shows at once.
+
+    Without htmx (a plain form post or a link opened directly) the same routes
+    answer with a whole page, or a redirect back to the board once done.
+    """
+    if not wants_fragment():
+        if done:
+            flash(message, "success")
+            return redirect(_home(workshop, who))
+        page = render_template("board/edit.html", workshop=workshop, form=form, card=card,
+                               message=message, home=_home(workshop, who))
+        return make_response(page, status, {"Vary": "HX-Request"})
     html = render_template("board/_composer.html", workshop=workshop, form=form, card=card, message=message)
     region = "modboard" if who.facilitator else "board"
     render = _render_modboard if who.facilitator else _render_board
     html += realtime.partial(region, render(workshop))
-    return make_response(html, status)
+    return make_response(html, status, {"Vary": "HX-Request"})
+
+
+def _home(workshop, who) -> str:
+    if who.facilitator:
+        return url_for("workshops.show", workshop_id=workshop.id)
+    return url_for("participants.page", code=workshop.join_code)
 
 
 @bp.get("/composer")
@@ -57,7 +74,7 @@ def create(code):
         service.post(workshop, who, form.card_fields())
     except service.BoardError as exc:
         return _composer(workshop, who, form, message=str(exc), status=409)
-    return _composer(workshop, who, CardForm(formdata=None), message=_("Carte publiée."))
+    return _composer(workshop, who, CardForm(formdata=None), message=_("Carte publiée."), done=True)
 
 
 @bp.get("/cards/<int:card_id>/edit")
@@ -87,7 +104,7 @@ def update(code, card_id):
         service.edit(workshop, who, card, form.card_fields())
     except service.BoardError as exc:
         return _composer(workshop, who, form, card=card, message=str(exc), status=409)
-    return _composer(workshop, who, CardForm(formdata=None), message=_("Carte modifiée."))
+    return _composer(workshop, who, CardForm(formdata=None), message=_("Carte modifiée."), done=True)
 
 
 @bp.post("/cards/<int:card_id>/delete")
@@ -100,7 +117,7 @@ def delete(code, card_id):
         service.delete(workshop, who, card)
     except service.BoardError as exc:
         return _composer(workshop, who, CardForm(formdata=None), message=str(exc), status=409)
-    return _composer(workshop, who, CardForm(formdata=None), message=_("Carte supprimée."))
+    return _composer(workshop, who, CardForm(formdata=None), message=_("Carte supprimée."), done=True)
 
 
 @bp.post("/cards/<int:card_id>/hide")

@@ -2,11 +2,11 @@
 import secrets
 
 from sqlalchemy import func
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from .. import access, realtime
 from ..extensions import db
-from ..models import Organisation, Participant, Workshop, touch
+from ..models import Organisation, Participant, Workshop, hash_secret, touch
 
 
 def organisation(name: str, kind: str = "other") -> Organisation:
@@ -26,7 +26,7 @@ def join(workshop: Workshop, display_name: str, organisation_name: str, kind: st
     pin = f"{secrets.randbelow(10**6):06d}"
     participant = Participant(
         workshop=workshop, display_name=" ".join(display_name.split()), kind=kind,
-        organisation=organisation(organisation_name, kind), pin_hash=generate_password_hash(pin))
+        organisation=organisation(organisation_name, kind), pin_hash=hash_secret(pin))
     db.session.add(participant)
     touch(workshop)
     db.session.commit()

@@ -1,0 +1,208 @@
+"""DESIGN.md §4: one door, audiences, render once, coalesce, revision and resync."""
+import time
+
+import pytest
+
+from aeh_workshop.extensions import db, socketio
+from aeh_workshop.models import Workshop
+from conftest import config_for, post_card, pushes
+
+
+@pytest.fixture
+def room(app, make_facilitator, make_workshop, join_as, login, socket_for):
+    """A live workshop with a facilitator, a participant and a projector, all listening."""
+    fac = make_facilitator()
+    code = make_workshop(owner_id=fac)
+    with app.app_context():
+        workshop = db.session.scalar(db.select(Workshop).filter_by(join_code=code))
+        key, wid = workshop.screen_token, workshop.id
+    fac_client = login(app.test_client(), fac)
+    participant = join_as(code)
+    projector = app.test_client()
+    assert projector.get(f"/w/{code}/screen?key={key}").status_code == 302
+    sockets = {name: socket_for(c, code) for name, c in
+               [("fac", fac_client), ("participant", participant), ("screen", projector)]}
+    for s in sockets.values():
+        s.get_received()
+    return {"code": code, "id": wid, "fac": fac_client, "participant": participant,
+            "projector": projector, "sockets": sockets}
+
+
+def _targets(messages):
+    return {t for m in messages for t in ("board", "modboard", "phase", "phasectl", "count", "roster")
+            if f'hx-target="#{t}"' in m["html"]}
+
+
+def test_each_audience_hears_only_its_regions(room):
+    post_card(room["participant"], room["code"], text="Prêt de salle")
+    got = {name: pushes(s) for name, s in room["sockets"].items()}
+    assert _targets(got["participant"]) == {"board"}
+    assert _targets(got["screen"]) == {"board"}
+    assert _targets(got["fac"]) == {"board", "modboard"}
+    for messages in got.values():
+        assert any("Prêt de salle" in m["html"] for m in messages)
+    # Pushes are ready-to-swap partials.
+    assert got["participant"][0]["html"].startswith('<hx-partial hx-target="#board" hx-swap="outerHTML">')
+
+
+def test_another_workshop_hears_nothing(app, room, make_workshop, join_as, socket_for):
+    other_code = make_workshop()
+    other = socket_for(join_as(other_code, name="Karim"), other_code)
+    other.get_received()
+    post_card(room["participant"], room["code"], text="Secret de A")
+    room["fac"].post(f"/workshops/{room['id']}/phase", data={"phase": "vote"}, htmx=True)
+    assert pushes(other) == []
+
+
+def test_phase_change_reaches_every_screen(room):
+    resp = room["fac"].post(f"/workshops/{room['id']}/phase", data={"phase": "qualify"}, htmx=True)
+    assert resp.status_code == 200 and 'aria-current="step"' in resp.get_data(as_text=True)
+    for name, s in room["sockets"].items():
+        messages = pushes(s)
+        assert any('data-phase="qualify"' in m["html"] and "Qualification" in m["html"] for m in messages), name
+
+
+def test_hidden_card_push_does_not_leak_to_participants(app, room):
+    post_card(room["participant"], room["code"], text="À modérer")
+    with app.app_context():
+        from aeh_workshop.models import Card
+        card_id = db.session.scalar(db.select(Card.id).filter_by(text="À modérer"))
+    for s in room["sockets"].values():
+        s.get_received()
+    room["fac"].post(f"/w/{room['code']}/cards/{card_id}/hide", htmx=True)
+    for name in ("participant", "screen"):
+        assert all("À modérer" not in m["html"] for m in pushes(room["sockets"][name]))
+    fac_msgs = pushes(room["sockets"]["fac"])
+    assert any("À modérer" in m["html"] and "is-hidden" in m["html"] for m in fac_msgs)
+
+
+def test_pushes_follow_each_listeners_language(app, room):
+    en_client = room["participant"]
+    en_client.get(f"/w/{room['code']}?lang=en")
+    from conftest import pushes as received
+    en_socket = socketio.test_client(app, flask_test_client=en_client, auth={"workshop": room["code"]})
+    en_socket.get_received()
+    room["fac"].post(f"/workshops/{room['id']}/phase", data={"phase": "collect"}, htmx=True)
+    fr = [m for m in received(room["sockets"]["screen"]) if "#phase" in m["html"]]
+    en = [m for m in received(en_socket) if "#phase" in m["html"]]
+    assert fr[0]["channel"].endswith("/fr") and en[0]["channel"].endswith("/en")
+    assert fr[0]["rev"] == en[0]["rev"]
+
+
+def test_revision_is_bumped_by_every_write_and_carried_by_pushes(app, room):
+    before = _revision(app, room["id"])
+    post_card(room["participant"], room["code"], text="Un")
+    post_card(room["participant"], room["code"], text="Deux")
+    after = _revision(app, room["id"])
+    assert after == before + 2
+    messages = pushes(room["sockets"]["participant"])
+    assert [m["rev"] for m in messages] == [before + 1, before + 2]
+    # "since" chains the pushes of one channel, so a client can spot a gap.
+    assert messages[1]["since"] == messages[0]["rev"]
+
+
+def _revision(app, workshop_id):
+    with app.app_context():
+        return db.session.get(Workshop, workshop_id).revision
+
+
+def test_hello_gives_the_revision_on_connect(app, room, socket_for):
+    s = socket_for(room["participant"], room["code"])
+    hello = [m for m in s.get_received() if m["name"] == "hello"]
+    assert hello == [{"name": "hello", "args": [{"rev": _revision(app, room["id"])}], "namespace": "/"}]
+
+
+@pytest.mark.parametrize("who", ["stranger", "other_participant", "bad_code"])
+def test_socket_without_a_right_to_the_workshop_is_refused(app, room, make_workshop, join_as, who):
+    client = app.test_client()
+    code = room["code"]
+    if who == "other_participant":
+        client = join_as(make_workshop(), client=client)
+    if who == "bad_code":
+        code = "NOPE234"
+    s = socketio.test_client(app, flask_test_client=client, auth={"workshop": code})
+    assert not s.is_connected()
+
+
+def test_rooms_come_from_the_session_not_the_client(app, room):
+    """A participant asking for the facilitators' channel still only hears participants' pushes."""
+    s = socketio.test_client(app, flask_test_client=room["participant"],
+                             auth={"workshop": room["code"], "rooms": ["fac", "screen"], "audience": "fac"})
+    s.get_received()
+    post_card(room["participant"], room["code"], text="Encore")
+    assert _targets(pushes(s)) == {"board"}
+
+
+@pytest.mark.parametrize("region", ["board", "phase", "count", "modboard", "phasectl", "roster"])
+def test_pushed_fragments_are_the_same_for_every_viewer(app, room, join_as, make_facilitator, region):
+    """Render once: the resync GET gives two different viewers the very same bytes."""
+    second_fac = make_facilitator("co@example.org")
+    with app.app_context():
+        from aeh_workshop.models import Facilitator
+        w = db.session.get(Workshop, room["id"])
+        w.co_facilitators.append(db.session.get(Facilitator, second_fac))
+        db.session.commit()
+    post_card(room["participant"], room["code"], text="Carte commune")
+    from conftest import PASSWORD
+    other_fac = app.test_client()
+    other_fac.post("/login", data={"email": "co@example.org", "password": PASSWORD})
+    if region in ("modboard", "phasectl", "roster"):
+        viewers = [room["fac"], other_fac]
+    else:
+        viewers = [room["participant"], join_as(room["code"], name="Autre personne", kind="company")]
+    pages = [v.get(f"/w/{room['code']}/r/{region}") for v in viewers]
+    assert all(p.status_code == 200 for p in pages)
+    assert pages[0].get_data() == pages[1].get_data()
+    assert f'id="{region}"' in pages[0].get_data(as_text=True)
+
+
+def test_resync_route_matches_the_push(app, room):
+    post_card(room["participant"], room["code"], text="Même rendu")
+    pushed = [m for m in pushes(room["sockets"]["participant"]) if "#board" in m["html"]][-1]["html"]
+    fetched = room["participant"].get(f"/w/{room['code']}/r/board")
+    assert fetched.get_data(as_text=True) in pushed
+    assert fetched.headers["X-Revision"] == str(_revision(app, room["id"]))
+
+
+@pytest.mark.parametrize("region,viewer", [("modboard", "participant"), ("roster", "participant"),
+                                           ("phasectl", "projector")])
+def test_resync_route_respects_audiences(room, region, viewer):
+    assert room[viewer].get(f"/w/{room['code']}/r/{region}").status_code == 403
+
+
+def test_unknown_region_is_404(room):
+    assert room["participant"].get(f"/w/{room['code']}/r/nothing").status_code == 404
+
+
+def test_bursts_are_coalesced(migrated_db, tmp_path, make_facilitator):
+    """Fifty writes in a burst reach a listener as a handful of pushes, the last one complete."""
+    import shutil
+    from aeh_workshop import create_app
+    from conftest import Client
+    path = tmp_path / "c.sqlite3"
+    shutil.copy(migrated_db, path)
+    app = create_app(config_for(f"sqlite:///{path}", REALTIME_COALESCE_MS=100))
+    app.test_client_class = Client
+    from aeh_workshop.workshops import service
+    from aeh_workshop.accounts.service import create_facilitator
+    with app.app_context():
+        owner = create_facilitator("burst@example.org", "motdepasse-solide")
+        w = service.create(owner, "Rafale", "", "practice_exchange")
+        w.status = "live"
+        db.session.commit()
+        code = w.join_code
+    participant = app.test_client()
+    participant.post(f"/w/{code}/join", data={"display_name": "Léa", "organisation": "Asso", "kind": "association"})
+    listener = socketio.test_client(app, flask_test_client=participant, auth={"workshop": code})
+    time.sleep(0.3)
+    listener.get_received()
+    started = time.monotonic()
+    for i in range(50):
+        post_card(participant, code, text=f"Carte {i}")
+    elapsed = time.monotonic() - started
+    time.sleep(0.4)
+    board = [m for m in pushes(listener) if "#board" in m["html"]]
+    assert 1 <= len(board) <= elapsed / 0.1 + 2
+    assert "Carte 49" in board[-1]["html"]
+    with app.app_context():
+        db.engine.dispose()
