@@ -15,6 +15,7 @@ from flask import Blueprint, abort, current_app, make_response, request
 from flask_babel import force_locale, get_locale
 from flask_socketio import emit, join_room
 from markupsafe import Markup
+from sqlalchemy import inspect
 
 from . import access
 from .config import LANGUAGES
@@ -116,7 +117,10 @@ def register_region(app, name: str, audience: str, render) -> None:
 
 def announce(workshop: Workshop, *regions: str) -> None:
     """The one door: call after the commit with the regions that changed."""
-    current_app.extensions["realtime"].announce(workshop.id, regions)
+    # The identity key, not workshop.id: after a commit, reading an attribute
+    # would open a new transaction (and hold a connection) just for the id.
+    workshop_id = inspect(workshop).identity[0]
+    current_app.extensions["realtime"].announce(workshop_id, regions)
 
 
 def render_region(workshop: Workshop, name: str) -> Markup:

@@ -34,7 +34,7 @@ class Client(FlaskClient):
 
 def config_for(db_uri, **extra):
     return {"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": db_uri,
-            "REALTIME_COALESCE_MS": 0, "RATELIMIT_STORAGE_URI": "memory://",
+            "REDIS_URL": None, "RATELIMIT_STORAGE_URI": "memory://", "REALTIME_COALESCE_MS": 0,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **extra}
 
 

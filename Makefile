@@ -1,0 +1,26 @@
+# The two commands of the README: `make run` and `make test`.
+PORT ?= 5000
+HOST ?= 0.0.0.0
+
+.PHONY: run test demo i18n bench
+
+run:
+	@scripts/bootstrap.sh requirements.txt
+	.venv/bin/python app.py --host $(HOST) --port $(PORT)
+
+test:
+	@scripts/system-deps.sh
+	@scripts/bootstrap.sh requirements-dev.txt
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+demo:
+	@scripts/bootstrap.sh requirements.txt
+	.venv/bin/flask --app app demo
+
+i18n:
+	@scripts/bootstrap.sh requirements-dev.txt
+	scripts/i18n.sh
+
+bench:
+	@scripts/bootstrap.sh requirements-dev.txt
+	.venv/bin/python bench/push_fanout.py

@@ -1,0 +1,39 @@
+"""Where the test run finds PostgreSQL and Redis (DATABASE_URL / REDIS_URL).
+
+Without them the tests that need them skip, with the reason; under CI=true
+they must run, so a missing service fails them instead.
+"""
+import os
+
+import pytest
+
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_DEFAULT = "redis://127.0.0.1:6379/0"
+
+
+def unavailable(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: this test must run)")
+    pytest.skip(reason)
+
+
+def postgres_url() -> str:
+    url = os.environ.get("DATABASE_URL", PG_DEFAULT)
+    if not url.startswith("postgres"):
+        url = PG_DEFAULT
+    try:
+        import psycopg
+        psycopg.connect(url.replace("+psycopg", ""), connect_timeout=3).close()
+    except Exception as exc:  # any failure to connect means "no PostgreSQL here"
+        unavailable(f"PostgreSQL not reachable at {url}: {exc}")
+    return url
+
+
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", REDIS_DEFAULT)
+    try:
+        import redis
+        redis.Redis.from_url(url, socket_timeout=3).ping()
+    except Exception as exc:  # any failure to connect means "no Redis here"
+        unavailable(f"Redis not reachable at {url}: {exc}")
+    return url

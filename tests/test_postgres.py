@@ -1,0 +1,101 @@
+"""The same migrations and writes on PostgreSQL (the scale-out database)."""
+import secrets
+import threading
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from aeh_workshop import create_app
+from aeh_workshop.extensions import db
+from aeh_workshop.models import Card, Workshop
+from conftest import Client, config_for, post_card
+from services import postgres_url
+
+
+@pytest.fixture
+def pg_app():
+    """An app on a brand-new PostgreSQL database, migrated with Alembic, dropped afterwards."""
+    server = postgres_url().replace("+psycopg", "")
+    name = f"aeh_test_{secrets.token_hex(4)}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(server)
+    url = urlunsplit(("postgresql+psycopg", parts.netloc, f"/{name}", parts.query, ""))
+    app = create_app(config_for(url))
+    app.test_client_class = Client
+    from flask_migrate import upgrade
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_migrations_match_the_models_on_postgres(pg_app):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    with pg_app.app_context(), db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    assert diff == []
+
+
+def test_workshop_flow_on_postgres(pg_app):
+    from aeh_workshop.accounts.service import create_facilitator
+    from aeh_workshop.workshops import service
+    with pg_app.app_context():
+        owner = create_facilitator("pg@example.org", "motdepasse-solide")
+        w = service.create(owner, "Atelier sur PostgreSQL", "", "partnership_map")
+        w.status = "live"
+        db.session.commit()
+        code, wid = w.join_code, w.id
+    participant = pg_app.test_client()
+    resp = participant.post(f"/w/{code}/join", data={"display_name": "Élodie", "organisation": "Mairie",
+                                                      "kind": "public"})
+    assert resp.status_code == 302
+    assert post_card(participant, code, text="Coopération économique : sous-traitance",
+                     category="economic", subtype="sous-traitance").status_code == 200
+    board = participant.get(f"/w/{code}/r/board").get_data(as_text=True)
+    assert "sous-traitance" in board
+    with pg_app.app_context():
+        assert db.session.scalar(db.select(Card.subtype)) == "sous-traitance"
+        assert db.session.get(Workshop, wid).revision == 2   # the join, then the card
+
+
+def test_concurrent_writes_each_bump_the_revision(pg_app):
+    """Twenty participants posting at the same instant: twenty cards, revision +20."""
+    from aeh_workshop.accounts.service import create_facilitator
+    from aeh_workshop.workshops import service
+    with pg_app.app_context():
+        w = service.create(create_facilitator("c@example.org", "motdepasse-solide"), "Rafale", "", "practice_exchange")
+        w.status = "live"
+        db.session.commit()
+        code, wid = w.join_code, w.id
+    clients = []
+    for i in range(20):
+        c = pg_app.test_client()
+        c.post(f"/w/{code}/join", data={"display_name": f"P{i}", "organisation": f"Org {i}", "kind": "company"})
+        c.csrf_token_value = c.csrf_token()
+        clients.append(c)
+    with pg_app.app_context():
+        start = db.session.get(Workshop, wid).revision
+    barrier = threading.Barrier(len(clients))
+    statuses = []
+
+    def post(c, i):
+        barrier.wait()
+        resp = c.post(f"/w/{code}/cards", data={"kind": "idea", "text": f"Idée {i}"},
+                      headers={"X-CSRFToken": c.csrf_token_value, "HX-Request": "true"})
+        statuses.append(resp.status_code)
+
+    threads = [threading.Thread(target=post, args=(c, i)) for i, c in enumerate(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 20
+    with pg_app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Card.id))) == 20
+        assert db.session.get(Workshop, wid).revision == start + 20
