@@ -1,0 +1,99 @@
+"""The real server for end-to-end tests: `python app.py` on a free loopback port.
+
+Used by test_live_server.py (Socket.IO clients) and test_browser.py (Chromium).
+The server gets its own SQLite file and secret key; REDIS_URL and PUBLIC_URL
+are removed from its environment so it runs alone, as `make run` does.
+"""
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
+STARTUP_TIMEOUT = 20.0
+
+
+def free_port() -> int:
+    """A port the kernel says is free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _output(log_path: Path) -> str:
+    try:
+        return log_path.read_text(errors="replace")
+    except OSError:
+        return "(no output)"
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Terminate the server by its pid; kill it if it does not stop."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+@contextmanager
+def running_server(workdir: Path, timeout: float = STARTUP_TIMEOUT):
+    """Start the app in `workdir` (database and log), yield its base URL, stop it."""
+    port = free_port()
+    log_path = workdir / "server.log"
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "PUBLIC_URL", "DATABASE_URL")}
+    env.update(DATABASE_URL=f"sqlite:///{workdir / 'atelier.sqlite3'}",
+               SECRET_KEY="live-server-test-secret", PYTHONUNBUFFERED="1")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(proc, base, log_path, timeout)
+        yield base
+    finally:
+        _stop(proc)
+
+
+def _wait_healthy(proc, base, log_path, timeout):
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"app.py exited with code {proc.returncode} before answering /healthz:\n"
+                        f"{_output(log_path)}", pytrace=False)
+        try:
+            resp = requests.get(f"{base}/healthz", timeout=1)
+            if resp.status_code == 200:
+                return
+            last_error = f"HTTP {resp.status_code}: {resp.text[:200]}"
+        except requests.RequestException as exc:
+            last_error = repr(exc)
+        time.sleep(0.1)
+    _stop(proc)
+    pytest.fail(f"app.py did not answer {base}/healthz within {timeout:.0f} s "
+                f"(last error: {last_error}); its output:\n{_output(log_path)}", pytrace=False)
+
+
+def csrf_token(html: str) -> str:
+    """The token base.html puts on <body> for htmx (hx-headers:inherited)."""
+    match = TOKEN.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def cookie_header(session: requests.Session) -> str:
+    """A browser's Cookie header for this session's cookies."""
+    return "; ".join(f"{c.name}={c.value}" for c in session.cookies)

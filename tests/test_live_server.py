@@ -1,0 +1,236 @@
+"""End to end over the real server (`python app.py`, gevent) and real Socket.IO clients.
+
+The issue: "a card posted in A reaches A's screen within 1 s and never reaches B".
+Everything is created over HTTP, as browsers would; sockets carry the sessions'
+cookies and name the workshop they watch, and the server decides their rooms.
+"""
+import re
+import threading
+import time
+
+import pytest
+import requests
+
+from live_server import cookie_header, csrf_token, running_server
+from services import unavailable
+
+pytestmark = pytest.mark.server
+
+PASSWORD = "motdepasse-solide"
+LATENCY_BUDGET = 1.0   # seconds, from the issue
+QUIET = 0.5            # how long we listen for pushes that must not come
+
+
+@pytest.fixture(scope="module")
+def socketio_client():
+    try:
+        import socketio
+        import websocket  # noqa: F401  (websocket-client: python-socketio's websocket transport)
+    except ImportError as exc:
+        unavailable(f"python-socketio client with websocket-client is needed: {exc}")
+    return socketio
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("live")) as base:
+        yield base
+
+
+class Browser:
+    """A requests session that sends the page's CSRF token on writes, like htmx does."""
+
+    def __init__(self, base):
+        self.base = base
+        self.http = requests.Session()
+        self.token = None
+
+    def get(self, path, **kw):
+        resp = self.http.get(self.base + path, timeout=5, **kw)
+        if "X-CSRFToken" in resp.text:
+            self.token = csrf_token(resp.text)
+        return resp
+
+    def post(self, path, data, htmx=False, **kw):
+        if self.token is None:
+            self.get("/login")
+        headers = {"X-CSRFToken": self.token}
+        if htmx:
+            headers.update({"HX-Request": "true", "HX-Request-Type": "partial"})
+        return self.http.post(self.base + path, data=data, headers=headers, timeout=5,
+                              allow_redirects=False, **kw)
+
+
+class Listener:
+    """A Socket.IO client watching one workshop; records pushes with their arrival time."""
+
+    def __init__(self, socketio, base, browser, code):
+        self.base, self.code = base, code
+        self.cookie = cookie_header(browser.http) if browser else ""
+        self.client = socketio.Client(reconnection=False)
+        self.hello = threading.Event()
+        self.pushes = []   # (monotonic arrival time, payload)
+        self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
+        self.client.on("hello", lambda msg: self.hello.set())
+        self.client.on("push", self._on_push)
+
+    def _on_push(self, msg):
+        with self.arrived:
+            self.pushes.append((time.monotonic(), msg))
+            self.arrived.notify_all()
+
+    def connect(self):
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        self.client.connect(self.base, headers=headers, auth={"workshop": self.code},
+                            transports=["websocket"], wait_timeout=5)
+        assert self.hello.wait(5), f"no hello from the server for {self.code}"
+        return self
+
+    def clear(self):
+        with self.lock:
+            self.pushes.clear()
+
+    def received(self):
+        with self.lock:
+            return [msg for _t, msg in self.pushes]
+
+    def wait_for(self, text, timeout):
+        """Arrival time of the first push whose HTML holds `text`, or None."""
+        deadline = time.monotonic() + timeout
+        with self.arrived:
+            while True:
+                for arrival, msg in self.pushes:
+                    if text in msg["html"]:
+                        return arrival
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.arrived.wait(left)
+
+    def close(self):
+        try:
+            self.client.disconnect()
+        except Exception:  # already gone
+            pass
+
+
+def _control_room(fac, workshop_id):
+    page = fac.get(f"/workshops/{workshop_id}").text
+    code = re.search(r'<p class="code-big">\s*([A-Z0-9]+)\s*</p>', page).group(1)
+    screen_link = re.search(r'<input readonly class="copy" value="([^"]+)"', page).group(1)
+    return code, screen_link.replace("&amp;", "&")
+
+
+def _new_workshop(fac, title):
+    fac.get("/workshops/new")
+    resp = fac.post("/workshops/new", {"title": title, "purpose": "Partager nos pratiques",
+                                       "template": "practice_exchange"})
+    assert resp.status_code == 302, resp.text
+    workshop_id = int(re.search(r"/workshops/(\d+)$", resp.headers["Location"]).group(1))
+    resp = fac.post(f"/workshops/{workshop_id}/status", {"status": "live"}, htmx=True)
+    assert resp.status_code == 200 and "Clore l" in resp.text, resp.text
+    code, screen_link = _control_room(fac, workshop_id)
+    return {"id": workshop_id, "code": code, "screen_link": screen_link}
+
+
+def _card(text, kind="practice"):
+    return {"kind": kind, "text": text, "partner": "", "category": "", "subtype": "",
+            "direction": "", "link_status": ""}
+
+
+@pytest.fixture(scope="module")
+def world(server, socketio_client):
+    """Facilitator, workshops A and B (live), a participant of A, projectors of A and B."""
+    fac = Browser(server)
+    assert fac.get("/").url.endswith("/setup")
+    resp = fac.post("/setup", {"name": "Camille Animation", "email": "camille@example.org",
+                               "password": PASSWORD, "confirm": PASSWORD, "locale": "fr"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/workshops/"), resp.text
+    a = _new_workshop(fac, "Atelier A — entreprises et associations du bassin")
+    b = _new_workshop(fac, "Atelier B — autre territoire")
+
+    participant = Browser(server)
+    participant.get(f"/w/{a['code']}")
+    resp = participant.post(f"/w/{a['code']}/join", {"display_name": "Nadia Haddad",
+                                                     "organisation": "Tremplin Emploi Ain",
+                                                     "kind": "association"})
+    assert resp.status_code == 302, resp.text
+    assert 'id="composer"' in participant.get(f"/w/{a['code']}").text
+
+    screens = {}
+    for name, ws in (("A", a), ("B", b)):
+        projector = Browser(server)   # a projector computer: the secret link only, no account
+        assert ws["screen_link"].startswith(server + "/w/"), ws["screen_link"]
+        resp = projector.get(ws["screen_link"][len(server):])
+        assert resp.status_code == 200 and 'class="join-code"' in resp.text, resp.text[:500]
+        screens[name] = projector
+
+    sockets = {
+        "participant_A": Listener(socketio_client, server, participant, a["code"]),
+        "screen_A": Listener(socketio_client, server, screens["A"], a["code"]),
+        "screen_B": Listener(socketio_client, server, screens["B"], b["code"]),
+    }
+    try:
+        for s in sockets.values():
+            s.connect()
+        yield {"base": server, "fac": fac, "participant": participant, "screens": screens,
+               "A": a, "B": b, "sockets": sockets}
+    finally:
+        for s in sockets.values():
+            s.close()
+
+
+def test_card_in_a_reaches_a_screen_within_1s_and_never_b(world):
+    s = world["sockets"]
+    for listener in s.values():
+        listener.clear()
+    text = "Nous accueillons des salariés en parcours d insertion 7Q4"
+    sent = time.monotonic()
+    resp = world["participant"].post(f"/w/{world['A']['code']}/cards", _card(text), htmx=True)
+    assert resp.status_code == 200, resp.text
+    arrival = s["screen_A"].wait_for(text, timeout=LATENCY_BUDGET + 1)
+    assert arrival is not None, f"no push with the card on A's screen: {s['screen_A'].received()}"
+    latency = arrival - sent
+    print(f"\npush latency, participant POST to A's projector socket: {latency * 1000:.0f} ms")
+    assert latency < LATENCY_BUDGET, f"the card took {latency:.3f} s to reach A's screen"
+    # The push is ready-to-swap HTML for the board region, escaped like the page.
+    push = next(m for m in s["screen_A"].received() if text in m["html"])
+    assert '<hx-partial hx-target="#board"' in push["html"]
+    assert push["channel"].startswith(f"w:{world['A']['id']}")
+    # The participant's own socket hears it too (everyone's channel of A).
+    assert s["participant_A"].wait_for(text, timeout=1) is not None
+    time.sleep(QUIET)
+    assert s["screen_B"].received() == [], "B's projector heard a push from workshop A"
+
+
+def test_socket_without_session_is_refused(world, socketio_client):
+    stranger = Listener(socketio_client, world["base"], None, world["A"]["code"])
+    with pytest.raises(socketio_client.exceptions.ConnectionError) as refused:
+        stranger.client.connect(world["base"], auth={"workshop": world["A"]["code"]},
+                                transports=["websocket"], wait_timeout=3)
+    stranger.close()
+    # The transport connected; it is the server's connect handler that said no.
+    assert "namespaces failed to connect" in str(refused.value)
+    assert not stranger.hello.is_set()
+
+
+def test_participant_of_a_cannot_hear_b(world, socketio_client):
+    s = world["sockets"]
+    # Asking for B's rooms with A's participant cookie is refused outright.
+    intruder = Listener(socketio_client, world["base"], world["participant"], world["B"]["code"])
+    with pytest.raises(socketio_client.exceptions.ConnectionError, match="namespaces failed"):
+        intruder.client.connect(world["base"], headers={"Cookie": intruder.cookie},
+                                auth={"workshop": world["B"]["code"]},
+                                transports=["websocket"], wait_timeout=3)
+    intruder.close()
+    # A card in B (written by the facilitator) reaches B's screen, and no socket of A.
+    for listener in s.values():
+        listener.clear()
+    text = "Carte du seul atelier B 9K2"
+    resp = world["fac"].post(f"/w/{world['B']['code']}/cards", _card(text, kind="idea"), htmx=True)
+    assert resp.status_code == 200, resp.text
+    assert s["screen_B"].wait_for(text, timeout=LATENCY_BUDGET + 1) is not None
+    time.sleep(QUIET)
+    assert s["participant_A"].received() == [], "A's participant heard a push from workshop B"
+    assert s["screen_A"].received() == [], "A's projector heard a push from workshop B"
