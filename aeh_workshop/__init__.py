@@ -38,6 +38,9 @@ def create_app(test_config=None):
     app.register_blueprint(realtime.bp)
 
     # Socket handlers are registered on import (realtime above), before init_app.
+    # Flask-SocketIO keeps the previous app's queue manager across init_app calls;
+    # drop it so an app without REDIS_URL never inherits one (several apps per test run).
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"],
                       message_queue=app.config["REDIS_URL"])
     app.before_request(_remember_language)

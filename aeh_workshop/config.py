@@ -46,6 +46,8 @@ def load(app, test_config=None):
     for key in ("REDIS_URL", "SECRET_KEY", "PUBLIC_URL"):
         if env.get(key):
             app.config[key] = env[key]
+    if env.get("REALTIME_COALESCE_MS"):
+        app.config["REALTIME_COALESCE_MS"] = int(env["REALTIME_COALESCE_MS"])
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):

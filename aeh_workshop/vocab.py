@@ -81,3 +81,10 @@ def choices(mapping, blank=None):
     """WTForms choices from a vocabulary mapping, optionally with a blank first."""
     items = [SelectChoice(code, label) for code, label in mapping.items()]
     return ([SelectChoice("", blank)] if blank is not None else []) + items
+
+
+def resolved() -> dict[str, dict[str, str]]:
+    """Every label in the current language, translated once (boards render hundreds of cards)."""
+    return {name: {code: str(label) for code, label in mapping.items()} for name, mapping in {
+        "kinds": CARD_KINDS, "rameau": RAMEAU, "directions": DIRECTIONS, "statuses": LINK_STATUSES,
+    }.items()}

@@ -30,7 +30,7 @@ def _render_modboard(workshop):
 
 
 def _composer(workshop, who, form, card=None, message=None, status=200, done=False):
-    """The card form, plus the viewer's own board so the change shows at once.
+    """The card form; the board itself follows by the push every viewer gets.
 
     Without htmx (a plain form post or a link opened directly) the same routes
     answer with a whole page, or a redirect back to the board once done.
@@ -43,9 +43,6 @@ def _composer(workshop, who, form, card=None, message=None, status=200, done=Fal
                                message=message, home=_home(workshop, who))
         return make_response(page, status, {"Vary": "HX-Request"})
     html = render_template("board/_composer.html", workshop=workshop, form=form, card=card, message=message)
-    region = "modboard" if who.facilitator else "board"
-    render = _render_modboard if who.facilitator else _render_board
-    html += realtime.partial(region, render(workshop))
     return make_response(html, status, {"Vary": "HX-Request"})
 
 

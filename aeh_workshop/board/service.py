@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from .. import access, realtime
 from ..extensions import db
@@ -31,13 +32,19 @@ def actor(workshop: Workshop) -> Actor:
     return Actor(participant, facilitator)
 
 
+def _cards(workshop: Workshop, **filters) -> list[Card]:
+    """Cards in posting order, with what the board shows loaded in the same few queries."""
+    query = (db.select(Card).filter_by(workshop_id=workshop.id, **filters).order_by(Card.id)
+             .options(joinedload(Card.author).joinedload(Participant.organisation), joinedload(Card.partner)))
+    return list(db.session.scalars(query))
+
+
 def visible_cards(workshop: Workshop) -> list[Card]:
-    return list(db.session.scalars(
-        db.select(Card).filter_by(workshop_id=workshop.id, hidden=False).order_by(Card.id)))
+    return _cards(workshop, hidden=False)
 
 
 def all_cards(workshop: Workshop) -> list[Card]:
-    return list(db.session.scalars(db.select(Card).filter_by(workshop_id=workshop.id).order_by(Card.id)))
+    return _cards(workshop)
 
 
 def columns(workshop: Workshop, cards: list[Card]) -> list[tuple[str, list[Card]]]:
