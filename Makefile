@@ -2,7 +2,7 @@
 PORT ?= 5000
 HOST ?= 0.0.0.0
 
-.PHONY: run test demo i18n bench
+.PHONY: run test demo i18n bench screenshots
 
 run:
 	@scripts/bootstrap.sh requirements.txt
@@ -24,3 +24,8 @@ i18n:
 bench:
 	@scripts/bootstrap.sh requirements-dev.txt
 	.venv/bin/python bench/push_fanout.py
+
+screenshots:
+	@scripts/system-deps.sh
+	@scripts/bootstrap.sh requirements-dev.txt
+	SCREENSHOTS_DIR=docs .venv/bin/python -m pytest tests/test_browser.py -q

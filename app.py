@@ -23,9 +23,9 @@ def main(argv=None) -> None:
 
     from aeh_workshop.cli import ensure_schema
     from aeh_workshop.extensions import socketio
-    from aeh_workshop.screen.routes import lan_address
+    from aeh_workshop.network import lan_address
 
-    app = create_app({"SOCKETIO_ASYNC_MODE": "gevent"})
+    app = create_app({"SOCKETIO_ASYNC_MODE": "gevent", "LISTEN_HOST": args.host})
     with app.app_context():
         ensure_schema()
     urls = [f"http://localhost:{args.port}/"]

@@ -120,9 +120,20 @@ def test_projector_qr_code_holds_the_join_url(app, fac, make_workshop):
 
 
 def test_loopback_host_is_replaced_by_the_lan_address(app, monkeypatch):
-    from aeh_workshop.screen import routes
-    monkeypatch.setattr(routes, "lan_address", lambda: "192.168.1.20")
+    from aeh_workshop import network
+    monkeypatch.setattr(network, "lan_address", lambda: "192.168.1.20")
     with app.test_request_context("/", base_url="http://127.0.0.1:5000"):
-        assert routes.public_url("/w/ABC") == "http://192.168.1.20:5000/w/ABC"
+        assert network.public_url("/w/ABC") == "http://192.168.1.20:5000/w/ABC"
     with app.test_request_context("/", base_url="http://atelier.local:8000"):
-        assert routes.public_url("/w/ABC") == "http://atelier.local:8000/w/ABC"
+        assert network.public_url("/w/ABC") == "http://atelier.local:8000/w/ABC"
+    # Listening on loopback only, the LAN address would lead nowhere.
+    app.config["LISTEN_HOST"] = "127.0.0.1"
+    with app.test_request_context("/", base_url="http://127.0.0.1:5000"):
+        assert network.public_url("/w/ABC") == "http://127.0.0.1:5000/w/ABC"
+
+
+def test_control_room_shows_the_same_join_url_as_the_projector(app, fac, make_workshop, workshop_of):
+    code = make_workshop(owner_id=fac["id"])
+    app.config["PUBLIC_URL"] = "https://atelier.example.org"
+    html = fac["client"].get(f"/workshops/{workshop_of(code).id}").get_data(as_text=True)
+    assert f'href="https://atelier.example.org/w/{code}"' in html

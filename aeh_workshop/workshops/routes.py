@@ -7,6 +7,7 @@ from .. import access, realtime
 from ..board.forms import CardForm, ClusterForm
 from ..extensions import db
 from ..models import Workshop
+from ..network import public_url
 from . import service
 from .forms import CoFacilitatorForm, PhaseForm, StatusForm, WorkshopForm
 
@@ -57,7 +58,8 @@ def create():
 def show(workshop_id):
     """The facilitator's control room: phases, board moderation, participants."""
     workshop = _workshop(workshop_id)
-    return render_template("workshops/show.html", workshop=workshop, form=CardForm(),
+    join_url = public_url(url_for("participants.page", code=workshop.join_code))
+    return render_template("workshops/show.html", workshop=workshop, form=CardForm(), join_url=join_url,
                            cluster_form=ClusterForm(), cofac_form=CoFacilitatorForm())
 
 
