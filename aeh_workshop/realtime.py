@@ -27,9 +27,17 @@ bp = Blueprint("realtime", __name__)
 
 @dataclass(frozen=True)
 class Region:
-    name: str          # also the id of the fragment's root element
+    """A piece of UI that pushes replace whole (`board`), or a keyed family
+    (`card:<id>`) whose render gets the key and returns its own <hx-partial>s."""
+    name: str          # for whole regions, also the id of the fragment's root element
     audience: str      # access.EVERYONE, access.SCREEN or access.FAC
-    render: Callable[[Workshop], str]
+    render: Callable[..., str]
+    keyed: bool = False
+
+    def push_html(self, workshop, key: str) -> str:
+        if self.keyed:
+            return self.render(workshop, key)
+        return partial(self.name, self.render(workshop))
 
 
 def channel(workshop_id: int, audience: str, lang: str) -> str:
@@ -37,8 +45,9 @@ def channel(workshop_id: int, audience: str, lang: str) -> str:
     return f"w:{workshop_id}{suffix}/{lang}"
 
 
-def partial(region: str, html: str) -> str:
-    return f'<hx-partial hx-target="#{region}" hx-swap="outerHTML">{html}</hx-partial>'
+def partial(target_id: str, html: str, swap: str = "outerHTML", extra: str = "") -> str:
+    """An <hx-partial> that htmx.swap applies to the element with that id."""
+    return f'<hx-partial hx-target="#{target_id}" hx-swap="{swap}"{extra}>{html}</hx-partial>'
 
 
 class Realtime:
@@ -53,8 +62,8 @@ class Realtime:
         self._last_sent: dict[str, int] = {}
         self.pushes = 0  # emitted messages, for the benchmark and tests
 
-    def register(self, name, audience, render):
-        self.regions[name] = Region(name, audience, render)
+    def register(self, name, audience, render, keyed=False):
+        self.regions[name] = Region(name, audience, render, keyed)
 
     def announce(self, workshop_id: int, regions) -> None:
         interval = self.app.config["REALTIME_COALESCE_MS"] / 1000
@@ -100,9 +109,10 @@ class Realtime:
         messages: dict[str, list[str]] = {}
         for lang in LANGUAGES:
             with force_locale(lang):
-                for name in names:
+                for announced in names:
+                    name, _, key = announced.partition(":")
                     region = self.regions[name]
-                    html = partial(name, region.render(workshop))
+                    html = region.push_html(workshop, key)
                     messages.setdefault(channel(workshop.id, region.audience, lang), []).append(html)
         return {ch: "".join(parts) for ch, parts in messages.items()}
 
@@ -112,7 +122,13 @@ def init_app(app) -> None:
 
 
 def register_region(app, name: str, audience: str, render) -> None:
+    """A region re-rendered whole: render(workshop) -> HTML whose root has id=name."""
     app.extensions["realtime"].register(name, audience, render)
+
+
+def register_family(app, name: str, audience: str, render) -> None:
+    """Keyed pushes announced as "name:key": render(workshop, key) -> <hx-partial>s."""
+    app.extensions["realtime"].register(name, audience, render, keyed=True)
 
 
 def announce(workshop: Workshop, *regions: str) -> None:
@@ -140,7 +156,7 @@ def region(code, name):
     """One region's current HTML, for resync after a reconnect or a gap."""
     workshop = db.session.scalar(db.select(Workshop).filter_by(join_code=code.upper()))
     reg = current_app.extensions["realtime"].regions.get(name)
-    if workshop is None or reg is None:
+    if workshop is None or reg is None or reg.keyed:
         abort(404)
     if reg.audience not in access.audiences(workshop):
         abort(403)

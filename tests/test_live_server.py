@@ -196,7 +196,7 @@ def test_card_in_a_reaches_a_screen_within_1s_and_never_b(world):
     assert latency < LATENCY_BUDGET, f"the card took {latency:.3f} s to reach A's screen"
     # The push is ready-to-swap HTML for the board region, escaped like the page.
     push = next(m for m in s["screen_A"].received() if text in m["html"])
-    assert '<hx-partial hx-target="#board"' in push["html"]
+    assert '<hx-partial hx-target="#card-' in push["html"]
     assert push["channel"].startswith(f"w:{world['A']['id']}")
     # The participant's own socket hears it too (everyone's channel of A).
     assert s["participant_A"].wait_for(text, timeout=1) is not None

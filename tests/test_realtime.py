@@ -1,4 +1,5 @@
 """DESIGN.md §4: one door, audiences, render once, coalesce, revision and resync."""
+import re
 import time
 
 import pytest
@@ -29,20 +30,32 @@ def room(app, make_facilitator, make_workshop, join_as, login, socket_for):
 
 
 def _targets(messages):
-    return {t for m in messages for t in ("board", "modboard", "phase", "phasectl", "count", "roster")
-            if f'hx-target="#{t}"' in m["html"]}
+    """Which regions the pushes touched; card pushes count as "card" / "modcard"."""
+    found = set()
+    for m in messages:
+        for target in re.findall(r'<hx-partial hx-target="#([\w-]+)"', m["html"]):
+            if re.fullmatch(r"(card|n)-[\w-]+", target):
+                found.add("card")
+            elif re.fullmatch(r"mod-(card|n)-[\w-]+", target):
+                found.add("modcard")
+            else:
+                found.add(target)
+    return found
 
 
 def test_each_audience_hears_only_its_regions(room):
     post_card(room["participant"], room["code"], text="Prêt de salle")
     got = {name: pushes(s) for name, s in room["sockets"].items()}
-    assert _targets(got["participant"]) == {"board"}
-    assert _targets(got["screen"]) == {"board"}
-    assert _targets(got["fac"]) == {"board", "modboard"}
+    assert _targets(got["participant"]) == {"card"}
+    assert _targets(got["screen"]) == {"card"}
+    assert _targets(got["fac"]) == {"card", "modcard"}
     for messages in got.values():
         assert any("Prêt de salle" in m["html"] for m in messages)
-    # Pushes are ready-to-swap partials.
-    assert got["participant"][0]["html"].startswith('<hx-partial hx-target="#board" hx-swap="outerHTML">')
+    # Pushes are ready-to-swap partials: the one new card, and the column counts.
+    html = got["participant"][0]["html"]
+    assert html.startswith('<hx-partial hx-target="#card-1" hx-swap="outerHTML" data-else-append="#stack-practice">')
+    assert '<hx-partial hx-target="#n-practice" hx-swap="innerHTML">1</hx-partial>' in html
+    assert html.count("<article") == 1
 
 
 def test_another_workshop_hears_nothing(app, room, make_workshop, join_as, socket_for):
@@ -130,7 +143,7 @@ def test_rooms_come_from_the_session_not_the_client(app, room):
                              auth={"workshop": room["code"], "rooms": ["fac", "screen"], "audience": "fac"})
     s.get_received()
     post_card(room["participant"], room["code"], text="Encore")
-    assert _targets(pushes(s)) == {"board"}
+    assert _targets(pushes(s)) == {"card"}
 
 
 @pytest.mark.parametrize("region", ["board", "phase", "count", "modboard", "phasectl", "roster"])
@@ -157,11 +170,29 @@ def test_pushed_fragments_are_the_same_for_every_viewer(app, room, join_as, make
 
 
 def test_resync_route_matches_the_push(app, room):
-    post_card(room["participant"], room["code"], text="Même rendu")
-    pushed = [m for m in pushes(room["sockets"]["participant"]) if "#board" in m["html"]][-1]["html"]
+    """A pushed card is the very same HTML as that card in the board a resync fetches."""
+    post_card(room["participant"], room["code"], text="Même rendu", partner="Mairie", category="innovation")
+    pushed = pushes(room["sockets"]["participant"])[-1]["html"]
+    card = re.search(r"<article.*?</article>", pushed, re.S).group(0)
     fetched = room["participant"].get(f"/w/{room['code']}/r/board")
-    assert fetched.get_data(as_text=True) in pushed
+    assert card in fetched.get_data(as_text=True)
     assert fetched.headers["X-Revision"] == str(_revision(app, room["id"]))
+
+
+def test_card_changes_push_one_card_and_structure_changes_the_board(app, room):
+    post_card(room["participant"], room["code"], text="Avant")
+    card_id = 1
+    for s in room["sockets"].values():
+        s.get_received()
+    room["participant"].post(f"/w/{room['code']}/cards/{card_id}", data={"kind": "practice", "text": "Après"}, htmx=True)
+    assert _targets(pushes(room["sockets"]["participant"])) == {"card"}
+    # A new column home (another kind) redraws the board, in order.
+    room["participant"].post(f"/w/{room['code']}/cards/{card_id}", data={"kind": "wish", "text": "Après"}, htmx=True)
+    assert _targets(pushes(room["sockets"]["participant"])) == {"board"}
+    room["participant"].post(f"/w/{room['code']}/cards/{card_id}/delete", htmx=True)
+    html = pushes(room["sockets"]["participant"])[-1]["html"]
+    assert f'<hx-partial hx-target="#card-{card_id}" hx-swap="delete"></hx-partial>' in html
+    assert '<hx-partial hx-target="#n-wish" hx-swap="innerHTML">0</hx-partial>' in html
 
 
 @pytest.mark.parametrize("region,viewer", [("modboard", "participant"), ("roster", "participant"),
@@ -201,8 +232,10 @@ def test_bursts_are_coalesced(migrated_db, tmp_path, make_facilitator):
         post_card(participant, code, text=f"Carte {i}")
     elapsed = time.monotonic() - started
     time.sleep(0.4)
-    board = [m for m in pushes(listener) if "#board" in m["html"]]
+    board = [m for m in pushes(listener) if "#card-" in m["html"]]
     assert 1 <= len(board) <= elapsed / 0.1 + 2
     assert "Carte 49" in board[-1]["html"]
+    # Nothing is lost by coalescing: every card arrived in some push.
+    assert all(any(f"Carte {i}<" in m["html"] for m in board) for i in range(50))
     with app.app_context():
         db.engine.dispose()

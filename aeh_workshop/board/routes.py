@@ -2,7 +2,7 @@
 from flask import Blueprint, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from .. import access, realtime
+from .. import access, realtime, vocab
 from ..htmx import retarget, wants_fragment
 from ..workshops.service import by_code_or_404
 from . import service
@@ -15,18 +15,47 @@ bp = Blueprint("board", __name__, url_prefix="/w/<code>")
 def _regions(state):
     realtime.register_region(state.app, "board", access.EVERYONE, _render_board)
     realtime.register_region(state.app, "modboard", access.FAC, _render_modboard)
+    realtime.register_family(state.app, "card", access.EVERYONE,
+                             lambda w, key: _render_card_push(w, int(key), moderate=False))
+    realtime.register_family(state.app, "modcard", access.FAC,
+                             lambda w, key: _render_card_push(w, int(key), moderate=True))
+
+
+# The two boards: participants' and projector's ("own" controls, hidden cards
+# left out) and the facilitators' ("moderate" controls, every card).
+BOARDS = {False: {"controls": "own", "prefix": ""}, True: {"controls": "moderate", "prefix": "mod-"}}
+
+
+def _card_context(workshop, moderate: bool) -> dict:
+    """What every card of a board needs, worked out once per render, not per card."""
+    return {
+        "workshop": workshop, **BOARDS[moderate], "labels": vocab.resolved(),
+        "cards_url": url_for("board.create", code=workshop.join_code),
+        "t": {"edit": _("Modifier"), "delete": _("Supprimer"), "confirm": _("Supprimer cette carte ?"),
+              "hide": _("Masquer"), "restore": _("Rétablir"), "hidden": _("masquée"), "with": _("avec"),
+              "room": _("Animation"), "cluster": _("Regroupement"), "loose": _("— sans regroupement —")},
+    }
 
 
 def _render_board(workshop):
     cards = service.visible_cards(workshop)
-    return render_template("board/_board.html", workshop=workshop,
-                           columns=service.columns(workshop, cards), total=len(cards))
+    return render_template("board/_board.html", columns=service.columns(workshop, cards),
+                           **_card_context(workshop, moderate=False))
 
 
 def _render_modboard(workshop):
     cards = service.all_cards(workshop)
-    return render_template("board/_modboard.html", workshop=workshop,
-                           columns=service.columns(workshop, cards), assign_form=AssignForm())
+    return render_template("board/_modboard.html", columns=service.columns(workshop, cards),
+                           **_card_context(workshop, moderate=True))
+
+
+def _render_card_push(workshop, card_id: int, moderate: bool) -> str:
+    """One card's change: replaced in place, appended to its column, or removed; plus the counts."""
+    card = service.card_for_push(workshop, card_id, include_hidden=moderate)
+    return render_template("board/_card_push.html", card=card, card_id=card_id,
+                           column=service.column_key(workshop, card) if card else None,
+                           counts=service.column_counts(workshop, include_hidden=moderate),
+                           **_card_context(workshop, moderate))
 
 
 def _composer(workshop, who, form, card=None, message=None, status=200, done=False):

@@ -47,13 +47,51 @@ def all_cards(workshop: Workshop) -> list[Card]:
     return _cards(workshop)
 
 
-def columns(workshop: Workshop, cards: list[Card]) -> list[tuple[str, list[Card]]]:
-    """Cards grouped by cluster once clusters exist, by kind before that."""
+@dataclass
+class Column:
+    key: str          # stable, used in element ids: "practice", "c12", "loose"
+    title: str
+    cards: list[Card]
+
+
+def column_key(workshop: Workshop, card: Card) -> str:
+    """The column a card sits in: its cluster once clusters exist, its kind before."""
     if workshop.clusters:
-        groups = [(c.name, [card for card in cards if card.cluster_id == c.id]) for c in workshop.clusters]
-        loose = [card for card in cards if card.cluster_id is None]
-        return groups + ([(str(_l("Sans regroupement")), loose)] if loose else [])
-    return [(str(label), [card for card in cards if card.kind == kind]) for kind, label in CARD_KINDS.items()]
+        return f"c{card.cluster_id}" if card.cluster_id else "loose"
+    return card.kind
+
+
+def columns(workshop: Workshop, cards: list[Card]) -> list[Column]:
+    """Every column of the board, empty ones included, each with its cards."""
+    if workshop.clusters:
+        heads = [(f"c{c.id}", c.name) for c in workshop.clusters] + [("loose", str(_l("Sans regroupement")))]
+    else:
+        heads = [(kind, str(label)) for kind, label in CARD_KINDS.items()]
+    by_key = {key: Column(key, title, []) for key, title in heads}
+    for card in cards:
+        by_key[column_key(workshop, card)].cards.append(card)
+    return list(by_key.values())
+
+
+def column_counts(workshop: Workshop, include_hidden: bool) -> dict[str, int]:
+    """How many cards each column holds, counted in the database."""
+    group = Card.cluster_id if workshop.clusters else Card.kind
+    query = db.select(group, db.func.count(Card.id)).filter_by(workshop_id=workshop.id).group_by(group)
+    if not include_hidden:
+        query = query.filter_by(hidden=False)
+    counts = {col.key: 0 for col in columns(workshop, [])}
+    for value, n in db.session.execute(query):
+        key = (f"c{value}" if value else "loose") if workshop.clusters else value
+        counts[key] = n
+    return counts
+
+
+def card_for_push(workshop: Workshop, card_id: int, include_hidden: bool) -> Card | None:
+    """The card as a board shows it, or None when it is gone (or hidden from this board)."""
+    query = (db.select(Card).filter_by(id=card_id, workshop_id=workshop.id)
+             .options(joinedload(Card.author).joinedload(Participant.organisation), joinedload(Card.partner)))
+    card = db.session.scalar(query)
+    return card if card is not None and (include_hidden or not card.hidden) else None
 
 
 def card_or_404(workshop: Workshop, card_id: int) -> Card:
@@ -77,10 +115,14 @@ def _apply(card: Card, fields: dict) -> None:
         setattr(card, name, value)
 
 
-def _commit(workshop: Workshop) -> None:
+def _commit(workshop: Workshop, card_id: int | None = None) -> None:
+    """Commit, then push either the one card that changed or the whole boards."""
     touch(workshop)
     db.session.commit()
-    realtime.announce(workshop, "board", "modboard")
+    if card_id is None:
+        realtime.announce(workshop, "board", "modboard")
+    else:
+        realtime.announce(workshop, f"card:{card_id}", f"modcard:{card_id}")
 
 
 def post(workshop: Workshop, who: Actor, fields: dict) -> Card:
@@ -89,7 +131,8 @@ def post(workshop: Workshop, who: Actor, fields: dict) -> Card:
     card = Card(workshop_id=workshop.id, author=who.participant)
     _apply(card, dict(fields))
     db.session.add(card)
-    _commit(workshop)
+    db.session.flush()
+    _commit(workshop, card.id)
     return card
 
 
@@ -102,20 +145,23 @@ def require_editable(workshop: Workshop, who: Actor, card: Card) -> None:
 
 def edit(workshop: Workshop, who: Actor, card: Card, fields: dict) -> None:
     require_editable(workshop, who, card)
+    before = column_key(workshop, card)
     _apply(card, dict(fields))
-    _commit(workshop)
+    # A card that changes column is redrawn with its boards, keeping their order.
+    _commit(workshop, card.id if column_key(workshop, card) == before else None)
 
 
 def delete(workshop: Workshop, who: Actor, card: Card) -> None:
     require_editable(workshop, who, card)
+    card_id = card.id
     db.session.delete(card)
-    _commit(workshop)
+    _commit(workshop, card_id)
 
 
 def set_hidden(workshop: Workshop, card: Card, hidden: bool) -> None:
     """Moderation: hide a card from participants and the projector, or restore it."""
     card.hidden = hidden
-    _commit(workshop)
+    _commit(workshop, card.id)
 
 
 def add_cluster(workshop: Workshop, name: str) -> Cluster:

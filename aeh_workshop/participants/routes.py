@@ -3,7 +3,6 @@ from flask import Blueprint, current_app, redirect, render_template, session, ur
 from flask_babel import gettext as _
 
 from .. import access, realtime
-from ..board import service as board
 from ..board.forms import CardForm
 from ..extensions import limiter
 from ..workshops.service import by_code, by_code_or_404
@@ -52,8 +51,7 @@ def page(code):
     if participant is None:
         return _join_page(workshop, JoinForm(), RejoinForm())
     return render_template("participants/page.html", workshop=workshop, participant=participant,
-                           pin=session.pop("pin", None), form=CardForm(),
-                           cards=board.visible_cards(workshop))
+                           pin=session.pop("pin", None), form=CardForm())
 
 
 @bp.post("/w/<code>/join")

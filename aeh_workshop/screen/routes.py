@@ -5,10 +5,8 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from .. import access
-from ..board import service as board
 from ..extensions import login
 from ..network import public_url
-from ..participants import service as participants
 from ..workshops.service import by_code_or_404
 
 bp = Blueprint("screen", __name__)
@@ -29,10 +27,7 @@ def show(code):
             abort(403)
         return login.unauthorized()
     join_url = public_url(url_for("participants.page", code=workshop.join_code))
-    cards = board.visible_cards(workshop)
-    return render_template("screen.html", workshop=workshop, join_url=join_url,
-                           qr=qr_svg(join_url), count=participants.count(workshop),
-                           columns=board.columns(workshop, cards), total=len(cards))
+    return render_template("screen.html", workshop=workshop, join_url=join_url, qr=qr_svg(join_url))
 
 
 def qr_svg(url: str) -> Markup:

@@ -79,7 +79,7 @@ def set_status(workshop: Workshop, status: str) -> None:
     workshop.closed_at = utcnow() if status == "closed" else None
     touch(workshop)
     db.session.commit()
-    realtime.announce(workshop, "phase", "phasectl", "board", "modboard")
+    realtime.announce(workshop, "phase", "phasectl")
 
 
 def add_co_facilitator(workshop: Workshop, email: str) -> Facilitator:

@@ -12,15 +12,28 @@
   const seen = {};          // channel -> last revision applied from it
   let known = pageRev;      // newest revision this page reflects
 
-  function apply(html) {
+  // Keep the partials this page can apply. A card this page does not show yet
+  // is appended to its column (data-else-append); pushes for regions the page
+  // lacks are dropped.
+  function applicable(html) {
     const tpl = document.createElement("template");
     tpl.innerHTML = html;
     for (const part of tpl.content.querySelectorAll("hx-partial")) {
-      if (!document.querySelector(part.getAttribute("hx-target"))) part.remove();
+      if (document.querySelector(part.getAttribute("hx-target"))) continue;
+      const fallback = part.getAttribute("data-else-append");
+      if (fallback && document.querySelector(fallback)) {
+        part.setAttribute("hx-target", fallback);
+        part.setAttribute("hx-swap", "beforeend");
+      } else {
+        part.remove();
+      }
     }
-    if (tpl.content.querySelector("hx-partial")) {
-      htmx.swap({ text: tpl.innerHTML, target: body });
-    }
+    return tpl.content.querySelector("hx-partial") ? tpl.innerHTML : null;
+  }
+
+  function apply(html) {
+    const text = applicable(html);
+    if (text) htmx.swap({ text: text, target: body });
   }
 
   function resync() {
@@ -41,8 +54,8 @@
     const last = seen[msg.channel] ?? pageRev;
     seen[msg.channel] = msg.rev;
     known = Math.max(known, msg.rev);
-    apply(msg.html);
     if (msg.since > last) resync();   // a push on this channel never reached us
+    else apply(msg.html);
   });
   window.aehSocket = socket;  // for tests and debugging
 })();
