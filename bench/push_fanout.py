@@ -91,7 +91,13 @@ def join(base, code, i):
     return s
 
 
-def run(base, clients, cards, writers):
+def cpu_seconds(pid):
+    """User + system CPU time of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(base, pid, clients, cards, writers):
     code, cookie = prepare(base)
     final_text = f"Carte finale {time.time()}"
     received = [0] * clients
@@ -121,7 +127,7 @@ def run(base, clients, cards, writers):
         for n in range(per_writer):
             statuses.append(s.post(f"{base}/w/{code}/cards", data={"kind": "idea", "text": f"Idée {w}-{n}"}).status_code)
 
-    started = time.monotonic()
+    started, cpu_before = time.monotonic(), cpu_seconds(pid)
     threads = [threading.Thread(target=write, args=(s, w)) for w, s in enumerate(sessions)]
     for t in threads:
         t.start()
@@ -136,13 +142,14 @@ def run(base, clients, cards, writers):
         time.sleep(0.01)
     for sio in sockets:
         sio.disconnect()
+    wall, cpu = time.monotonic() - started, cpu_seconds(pid) - cpu_before
     lags = sorted((v - last_write) * 1000 for v in seen_final if v is not None)
     missing = sum(v is None for v in seen_final)
     return {
         "writes": len(statuses) + 1, "write_errors": sum(s != 200 for s in statuses),
         "writes_per_s": (len(statuses) + 1) / (writes_done - started),
         "pushes": sum(received), "pushes_per_client": sum(received) / clients,
-        "mb": sum(volume) / 1e6,
+        "mb": sum(volume) / 1e6, "server_cpu": cpu / wall,
         "p50": statistics.median(lags) if lags else float("nan"),
         "p95": lags[int(0.95 * (len(lags) - 1))] if lags else float("nan"),
         "max": lags[-1] if lags else float("nan"), "missing": missing,
@@ -160,17 +167,21 @@ def main():
         with tempfile.TemporaryDirectory() as tmp:
             proc, base = start_server(Path(tmp), coalesce)
             try:
-                results[label] = run(base, args.clients, args.cards, args.writers)
+                results[label] = run(base, proc.pid, args.clients, args.cards, args.writers)
             finally:
                 proc.terminate()
                 proc.wait(timeout=10)
     print(f"\n{args.clients} projector clients, {args.cards} cards from {args.writers} writers, one workshop\n")
     header = (f"{'':34} {'writes/s':>9} {'pushes':>8} {'/client':>8} {'MB sent':>8} {'final p50':>10} "
-              f"{'p95':>8} {'max':>8} {'missed':>7} {'errors':>7}")
+              f"{'p95':>8} {'max':>8} {'missed':>7} {'errors':>7} {'server CPU':>11}")
     print(header)
     for label, r in results.items():
         print(f"{label:34} {r['writes_per_s']:9.1f} {r['pushes']:8d} {r['pushes_per_client']:8.1f} {r['mb']:8.1f} "
-              f"{r['p50']:8.0f}ms {r['p95']:6.0f}ms {r['max']:6.0f}ms {r['missing']:7d} {r['write_errors']:7d}")
+              f"{r['p50']:8.0f}ms {r['p95']:6.0f}ms {r['max']:6.0f}ms {r['missing']:7d} {r['write_errors']:7d} "
+              f"{r['server_cpu']:10.0%}")
+    print("\n'final': from sending the last write until each client had it; 'missed': not within 30 s;"
+          "\n'server CPU': the server process's CPU time over wall time while writing and delivering"
+          " (100% = one core; the clients share the machine).")
 
 
 if __name__ == "__main__":
