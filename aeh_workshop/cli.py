@@ -8,10 +8,28 @@ from flask.cli import AppGroup, with_appcontext
 facilitator = AppGroup("facilitator", help="Comptes d'animation / facilitator accounts.")
 
 
+MIGRATION_LOCK = 0x4145_4801  # any constant: one PostgreSQL advisory lock for "migrating"
+
+
 def ensure_schema() -> None:
-    """Apply pending migrations (the same on SQLite and PostgreSQL)."""
+    """Apply pending migrations (the same on SQLite and PostgreSQL).
+
+    Several server processes may start at once on one PostgreSQL database: an
+    advisory lock lets one migrate while the others wait, then find nothing to do.
+    """
     from flask_migrate import upgrade
-    upgrade(directory=current_app.extensions["migrate"].directory)
+
+    from .extensions import db
+    directory = current_app.extensions["migrate"].directory
+    if db.engine.dialect.name != "postgresql":
+        upgrade(directory=directory)
+        return
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        try:
+            upgrade(directory=directory)
+        finally:
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
 
 
 @facilitator.command("create")

@@ -9,6 +9,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,13 +49,17 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_server(workdir: Path, timeout: float = STARTUP_TIMEOUT):
-    """Start the app in `workdir` (database and log), yield its base URL, stop it."""
+def running_server(workdir: Path, timeout: float = STARTUP_TIMEOUT, name: str = "server", **settings):
+    """Start the app in `workdir` (database and log), yield its base URL, stop it.
+
+    `settings` are extra environment variables (REDIS_URL=..., DATABASE_URL=...).
+    """
     port = free_port()
-    log_path = workdir / "server.log"
+    log_path = workdir / f"{name}.log"
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "PUBLIC_URL", "DATABASE_URL")}
     env.update(DATABASE_URL=f"sqlite:///{workdir / 'atelier.sqlite3'}",
                SECRET_KEY="live-server-test-secret", PYTHONUNBUFFERED="1")
+    env.update(settings)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
@@ -97,3 +102,81 @@ def csrf_token(html: str) -> str:
 def cookie_header(session: requests.Session) -> str:
     """A browser's Cookie header for this session's cookies."""
     return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+
+
+class Browser:
+    """A requests session that sends the page's CSRF token on writes, like htmx does."""
+
+    def __init__(self, base):
+        self.base = base
+        self.http = requests.Session()
+        self.token = None
+
+    def get(self, path, **kw):
+        resp = self.http.get(self.base + path, timeout=5, **kw)
+        if "X-CSRFToken" in resp.text:
+            self.token = csrf_token(resp.text)
+        return resp
+
+    def post(self, path, data, htmx=False, **kw):
+        if self.token is None:
+            self.get("/login")
+        headers = {"X-CSRFToken": self.token}
+        if htmx:
+            headers.update({"HX-Request": "true", "HX-Request-Type": "partial"})
+        return self.http.post(self.base + path, data=data, headers=headers, timeout=5,
+                              allow_redirects=False, **kw)
+
+
+class Listener:
+    """A Socket.IO client watching one workshop; records pushes with their arrival time."""
+
+    def __init__(self, socketio, base, browser, code):
+        self.base, self.code = base, code
+        self.cookie = cookie_header(browser.http) if browser else ""
+        self.client = socketio.Client(reconnection=False)
+        self.hello = threading.Event()
+        self.pushes = []   # (monotonic arrival time, payload)
+        self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
+        self.client.on("hello", lambda msg: self.hello.set())
+        self.client.on("push", self._on_push)
+
+    def _on_push(self, msg):
+        with self.arrived:
+            self.pushes.append((time.monotonic(), msg))
+            self.arrived.notify_all()
+
+    def connect(self):
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        self.client.connect(self.base, headers=headers, auth={"workshop": self.code},
+                            transports=["websocket"], wait_timeout=5)
+        assert self.hello.wait(5), f"no hello from the server for {self.code}"
+        return self
+
+    def clear(self):
+        with self.lock:
+            self.pushes.clear()
+
+    def received(self):
+        with self.lock:
+            return [msg for _t, msg in self.pushes]
+
+    def wait_for(self, text, timeout):
+        """Arrival time of the first push whose HTML holds `text`, or None."""
+        deadline = time.monotonic() + timeout
+        with self.arrived:
+            while True:
+                for arrival, msg in self.pushes:
+                    if text in msg["html"]:
+                        return arrival
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.arrived.wait(left)
+
+    def close(self):
+        try:
+            self.client.disconnect()
+        except Exception:  # already gone
+            pass

@@ -5,13 +5,11 @@ Everything is created over HTTP, as browsers would; sockets carry the sessions'
 cookies and name the workshop they watch, and the server decides their rooms.
 """
 import re
-import threading
 import time
 
 import pytest
-import requests
 
-from live_server import cookie_header, csrf_token, running_server
+from live_server import Browser, Listener, running_server
 from services import unavailable
 
 pytestmark = pytest.mark.server
@@ -35,84 +33,6 @@ def socketio_client():
 def server(tmp_path_factory):
     with running_server(tmp_path_factory.mktemp("live")) as base:
         yield base
-
-
-class Browser:
-    """A requests session that sends the page's CSRF token on writes, like htmx does."""
-
-    def __init__(self, base):
-        self.base = base
-        self.http = requests.Session()
-        self.token = None
-
-    def get(self, path, **kw):
-        resp = self.http.get(self.base + path, timeout=5, **kw)
-        if "X-CSRFToken" in resp.text:
-            self.token = csrf_token(resp.text)
-        return resp
-
-    def post(self, path, data, htmx=False, **kw):
-        if self.token is None:
-            self.get("/login")
-        headers = {"X-CSRFToken": self.token}
-        if htmx:
-            headers.update({"HX-Request": "true", "HX-Request-Type": "partial"})
-        return self.http.post(self.base + path, data=data, headers=headers, timeout=5,
-                              allow_redirects=False, **kw)
-
-
-class Listener:
-    """A Socket.IO client watching one workshop; records pushes with their arrival time."""
-
-    def __init__(self, socketio, base, browser, code):
-        self.base, self.code = base, code
-        self.cookie = cookie_header(browser.http) if browser else ""
-        self.client = socketio.Client(reconnection=False)
-        self.hello = threading.Event()
-        self.pushes = []   # (monotonic arrival time, payload)
-        self.lock = threading.Lock()
-        self.arrived = threading.Condition(self.lock)
-        self.client.on("hello", lambda msg: self.hello.set())
-        self.client.on("push", self._on_push)
-
-    def _on_push(self, msg):
-        with self.arrived:
-            self.pushes.append((time.monotonic(), msg))
-            self.arrived.notify_all()
-
-    def connect(self):
-        headers = {"Cookie": self.cookie} if self.cookie else {}
-        self.client.connect(self.base, headers=headers, auth={"workshop": self.code},
-                            transports=["websocket"], wait_timeout=5)
-        assert self.hello.wait(5), f"no hello from the server for {self.code}"
-        return self
-
-    def clear(self):
-        with self.lock:
-            self.pushes.clear()
-
-    def received(self):
-        with self.lock:
-            return [msg for _t, msg in self.pushes]
-
-    def wait_for(self, text, timeout):
-        """Arrival time of the first push whose HTML holds `text`, or None."""
-        deadline = time.monotonic() + timeout
-        with self.arrived:
-            while True:
-                for arrival, msg in self.pushes:
-                    if text in msg["html"]:
-                        return arrival
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self.arrived.wait(left)
-
-    def close(self):
-        try:
-            self.client.disconnect()
-        except Exception:  # already gone
-            pass
 
 
 def _control_room(fac, workshop_id):

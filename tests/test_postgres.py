@@ -34,6 +34,29 @@ def pg_app():
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def test_processes_starting_together_migrate_once(pg_app):
+    """Two servers starting at once on an empty database: one migrates, the other waits."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    url = str(pg_app.config["SQLALCHEMY_DATABASE_URI"])
+    with pg_app.app_context():
+        db.session.execute(db.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.session.commit()
+        db.engine.dispose()
+    script = ("from app import create_app; from aeh_workshop.cli import ensure_schema; "
+              "app = create_app(); ctx = app.app_context(); ctx.push(); ensure_schema()")
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "x"}
+    env.pop("REDIS_URL", None)
+    root = Path(__file__).resolve().parent.parent
+    procs = [subprocess.Popen([sys.executable, "-c", script], cwd=root, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
+    outputs = [p.communicate(timeout=60)[0].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert sum("Running upgrade" in out for out in outputs) == 1, outputs
+
+
 def test_migrations_match_the_models_on_postgres(pg_app):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext

@@ -1,0 +1,71 @@
+"""DESIGN.md §4.6: several server processes share PostgreSQL and Redis; a push
+from any process reaches every client, whichever process it is connected to."""
+import re
+import secrets
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from live_server import Browser, Listener, running_server
+from services import postgres_url, redis_url
+
+pytestmark = pytest.mark.server
+PASSWORD = "motdepasse-solide"
+
+
+@pytest.fixture(scope="module")
+def shared_database():
+    """A fresh PostgreSQL database for the two processes, dropped afterwards."""
+    server = postgres_url().replace("+psycopg", "")
+    name = f"aeh_scale_{secrets.token_hex(4)}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(server)
+    yield urlunsplit(("postgresql", parts.netloc, f"/{name}", parts.query, ""))
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def two_servers(tmp_path_factory, shared_database):
+    import socketio  # noqa: F401  (the client; skip-free: requirements-dev installs it)
+    settings = {"DATABASE_URL": shared_database, "REDIS_URL": redis_url()}
+    workdir = tmp_path_factory.mktemp("scale")
+    with running_server(workdir, name="first", **settings) as first, \
+            running_server(workdir, name="second", **settings) as second:
+        yield first, second
+
+
+def test_a_write_on_one_process_reaches_a_client_of_the_other(two_servers):
+    import socketio
+    first, second = two_servers
+    fac = Browser(first)
+    fac.get("/setup")
+    fac.post("/setup", {"name": "Camille", "email": "camille@example.org", "password": PASSWORD,
+                        "confirm": PASSWORD, "locale": "fr"})
+    fac.get("/workshops/new")
+    resp = fac.post("/workshops/new", {"title": "Comité de pilotage", "purpose": "", "template": "practice_exchange"})
+    workshop_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    fac.post(f"/workshops/{workshop_id}/status", {"status": "live"}, htmx=True)
+    page = fac.get(f"/workshops/{workshop_id}").text
+    code = re.search(r'class="code-big">\s*(\w+)\s*<', page).group(1)
+    screen_link = re.search(r'class="copy" value="([^"]+)"', page).group(1).replace("&amp;", "&")
+
+    projector = Browser(second)     # the projector talks to the second process only
+    link = urlsplit(screen_link)
+    assert projector.get(f"{link.path}?{link.query}").status_code == 200
+    listener = Listener(socketio, second, projector, code).connect()
+    try:
+        participant = Browser(first)   # the participant to the first one
+        participant.get(f"/w/{code}")
+        participant.post(f"/w/{code}/join", {"display_name": "Karim", "organisation": "Groupe Ainvest",
+                                             "kind": "company"})
+        resp = participant.post(f"/w/{code}/cards", {"kind": "link", "text": "Porté par le premier processus"},
+                                htmx=True)
+        assert resp.status_code == 200
+        assert listener.wait_for("Porté par le premier processus", timeout=3) is not None, listener.received()
+        # And the board a resync fetches from the second process agrees.
+        assert "Porté par le premier processus" in projector.get(f"/w/{code}/r/board").text
+    finally:
+        listener.close()
