@@ -4,6 +4,7 @@ from pathlib import Path
 from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config, realtime
 from .extensions import babel, csrf, db, limiter, login, migrate, socketio
@@ -17,6 +18,10 @@ def create_app(test_config=None):
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     config.load(app, test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind nginx: the client's address (rate limits) and scheme come from X-Forwarded-*.
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

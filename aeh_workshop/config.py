@@ -39,6 +39,7 @@ def load(app, test_config=None):
         RATELIMIT_HEADERS_ENABLED=True,
         CARD_TEXT_MAX=500,
         PASSWORD_HASH_METHOD="scrypt",
+        TRUSTED_PROXIES=0,
     )
     env = os.environ
     if env.get("DATABASE_URL"):
@@ -46,8 +47,9 @@ def load(app, test_config=None):
     for key in ("REDIS_URL", "SECRET_KEY", "PUBLIC_URL"):
         if env.get(key):
             app.config[key] = env[key]
-    if env.get("REALTIME_COALESCE_MS"):
-        app.config["REALTIME_COALESCE_MS"] = int(env["REALTIME_COALESCE_MS"])
+    for key in ("REALTIME_COALESCE_MS", "TRUSTED_PROXIES"):
+        if env.get(key):
+            app.config[key] = int(env[key])
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):

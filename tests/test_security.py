@@ -191,3 +191,19 @@ def test_rate_limit_message_in_english(app):
         resp = client.get("/w/QQQQQQQ?lang=en")
     assert resp.status_code == 429
     assert "Too many attempts" in resp.get_data(as_text=True)
+
+
+def test_behind_a_proxy_the_limit_counts_each_client(migrated_db, tmp_path):
+    """With TRUSTED_PROXIES=1 two clients behind nginx have their own budgets."""
+    import shutil
+    from aeh_workshop import create_app
+    from conftest import Client, config_for
+    path = tmp_path / "p.sqlite3"
+    shutil.copy(migrated_db, path)
+    app = create_app(config_for(f"sqlite:///{path}", TRUSTED_PROXIES=1, JOIN_RATE_LIMIT="3 per minute"))
+    app.test_client_class = Client
+    client = app.test_client()
+    for _ in range(3):
+        client.post("/join", data={"code": "ZZZZ999"}, headers={"X-Forwarded-For": "203.0.113.5"})
+    assert client.post("/join", data={"code": "ZZZZ999"}, headers={"X-Forwarded-For": "203.0.113.5"}).status_code == 429
+    assert client.post("/join", data={"code": "ZZZZ999"}, headers={"X-Forwarded-For": "203.0.113.6"}).status_code == 404
