@@ -22,3 +22,26 @@ def test_redis_down_is_named(app):
     assert resp.status_code == 503
     body = resp.get_json()
     assert body["redis"] == "down" and body["database"] == "ok" and body["down"] == ["redis"]
+
+
+def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
+    from flask import Flask
+    from aeh_workshop import config
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first, second = Flask("a", instance_path=str(tmp_path)), Flask("b", instance_path=str(tmp_path))
+    config.load(first)
+    config.load(second)
+    key_file = tmp_path / "secret_key"
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"] == key_file.read_text().strip()
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_configured_secret_key_wins(tmp_path, monkeypatch):
+    from flask import Flask
+    from aeh_workshop import config
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    app = Flask("c", instance_path=str(tmp_path))
+    config.load(app)
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert not (tmp_path / "secret_key").exists()

@@ -239,3 +239,23 @@ def test_bursts_are_coalesced(migrated_db, tmp_path, make_facilitator):
     assert all(any(f"Carte {i}<" in m["html"] for m in board) for i in range(50))
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("family", ["card", "modcard"])
+def test_card_pushes_do_not_depend_on_who_triggers_them(app, room, make_facilitator, family):
+    """The keyed card pushes are rendered without the viewer: same bytes whoever is in the request."""
+    from flask_login import login_user
+    from aeh_workshop.models import Facilitator
+    post_card(room["participant"], room["code"], text="Rendue une fois", partner="Mairie")
+    region = app.extensions["realtime"].regions[family]
+    htmls = []
+    for viewer in ("participant", "facilitator"):
+        with app.test_request_context("/"):
+            from flask import session
+            w = db.session.get(Workshop, room["id"])
+            if viewer == "participant":
+                session["participants"] = {str(w.id): 1}
+            else:
+                login_user(db.session.get(Facilitator, w.owner_id))
+            htmls.append(region.push_html(w, "1"))
+    assert htmls[0] == htmls[1] and "Rendue une fois" in htmls[0]
