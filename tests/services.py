@@ -4,6 +4,9 @@ Without them the tests that need them skip, with the reason; under CI=true
 they must run, so a missing service fails them instead.
 """
 import os
+import secrets
+from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -37,3 +40,19 @@ def redis_url() -> str:
     except Exception as exc:  # any failure to connect means "no Redis here"
         unavailable(f"Redis not reachable at {url}: {exc}")
     return url
+
+
+@contextmanager
+def fresh_postgres_database(prefix: str = "aeh_test"):
+    """A brand-new, empty PostgreSQL database on the test server; dropped afterwards."""
+    import psycopg
+    server = postgres_url().replace("+psycopg", "")
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(server)
+    try:
+        yield urlunsplit(("postgresql", parts.netloc, f"/{name}", parts.query, ""))
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,37 +1,27 @@
 """The same migrations and writes on PostgreSQL (the scale-out database)."""
-import secrets
 import threading
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 
 from aeh_workshop import create_app
 from aeh_workshop.extensions import db
 from aeh_workshop.models import Card, Workshop
 from conftest import Client, config_for, post_card
-from services import postgres_url
+from services import fresh_postgres_database
 
 
 @pytest.fixture
 def pg_app():
     """An app on a brand-new PostgreSQL database, migrated with Alembic, dropped afterwards."""
-    server = postgres_url().replace("+psycopg", "")
-    name = f"aeh_test_{secrets.token_hex(4)}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(server)
-    url = urlunsplit(("postgresql+psycopg", parts.netloc, f"/{name}", parts.query, ""))
-    app = create_app(config_for(url))
-    app.test_client_class = Client
     from flask_migrate import upgrade
-    with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database() as url:
+        app = create_app(config_for(url.replace("postgresql://", "postgresql+psycopg://", 1)))
+        app.test_client_class = Client
+        with app.app_context():
+            upgrade(directory=app.extensions["migrate"].directory)
+        yield app
+        with app.app_context():
+            db.engine.dispose()
 
 
 def test_processes_starting_together_migrate_once(pg_app):

@@ -1,14 +1,12 @@
 """DESIGN.md §4.6: several server processes share PostgreSQL and Redis; a push
 from any process reaches every client, whichever process it is connected to."""
 import re
-import secrets
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-import psycopg
 import pytest
 
 from live_server import Browser, Listener, running_server
-from services import postgres_url, redis_url
+from services import fresh_postgres_database, redis_url
 
 pytestmark = pytest.mark.server
 PASSWORD = "motdepasse-solide"
@@ -16,15 +14,9 @@ PASSWORD = "motdepasse-solide"
 
 @pytest.fixture(scope="module")
 def shared_database():
-    """A fresh PostgreSQL database for the two processes, dropped afterwards."""
-    server = postgres_url().replace("+psycopg", "")
-    name = f"aeh_scale_{secrets.token_hex(4)}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(server)
-    yield urlunsplit(("postgresql", parts.netloc, f"/{name}", parts.query, ""))
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """A fresh PostgreSQL database for the two processes."""
+    with fresh_postgres_database("aeh_scale") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
