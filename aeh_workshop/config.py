@@ -38,6 +38,7 @@ def load(app, test_config=None):
         JOIN_RATE_LIMIT="20 per minute",
         RATELIMIT_HEADERS_ENABLED=True,
         CARD_TEXT_MAX=500,
+        MAX_CONTENT_LENGTH=256 * 1024,  # forms only: no uploads
         PASSWORD_HASH_METHOD="scrypt",
         TRUSTED_PROXIES=0,
     )

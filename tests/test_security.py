@@ -207,3 +207,11 @@ def test_behind_a_proxy_the_limit_counts_each_client(migrated_db, tmp_path):
         client.post("/join", data={"code": "ZZZZ999"}, headers={"X-Forwarded-For": "203.0.113.5"})
     assert client.post("/join", data={"code": "ZZZZ999"}, headers={"X-Forwarded-For": "203.0.113.5"}).status_code == 429
     assert client.post("/join", data={"code": "ZZZZ999"}, headers={"X-Forwarded-For": "203.0.113.6"}).status_code == 404
+
+
+def test_wrong_method_and_oversized_posts_get_a_clear_page(app, world):
+    part = world["viewers"]["participant_a"]
+    resp = part.get(f"/w/{world['code']}/cards")
+    assert resp.status_code == 405 and "Cette adresse ne permet pas cette action" in resp.get_data(as_text=True)
+    resp = part.post(f"/w/{world['code']}/cards", data={"kind": "idea", "text": "x" * 300_000}, htmx=True)
+    assert resp.status_code == 413 and "trop volumineux" in resp.get_data(as_text=True)

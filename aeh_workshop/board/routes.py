@@ -69,9 +69,10 @@ def _composer(workshop, who, form, card=None, message=None, status=200, done=Fal
             flash(message, "success")
             return redirect(_home(workshop, who))
         page = render_template("board/edit.html", workshop=workshop, form=form, card=card,
-                               message=message, home=_home(workshop, who))
+                               message=message, error=status >= 400, home=_home(workshop, who))
         return make_response(page, status, {"Vary": "HX-Request"})
-    html = render_template("board/_composer.html", workshop=workshop, form=form, card=card, message=message)
+    html = render_template("board/_composer.html", workshop=workshop, form=form, card=card,
+                           message=message, error=status >= 400)
     return make_response(html, status, {"Vary": "HX-Request"})
 
 

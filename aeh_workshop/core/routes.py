@@ -74,6 +74,16 @@ def not_found(_exc):
     return _error(404, _("Introuvable"), _("Cette page n'existe pas ou plus."))
 
 
+@bp.app_errorhandler(405)
+def method_not_allowed(_exc):
+    return _error(405, _("Action impossible"), _("Cette adresse ne permet pas cette action."))
+
+
+@bp.app_errorhandler(413)
+def too_large(_exc):
+    return _error(413, _("Envoi trop volumineux"), _("Ce que vous avez envoyé est trop volumineux."))
+
+
 @bp.app_errorhandler(429)
 def too_many(_exc):
     return _error(429, _("Trop de tentatives"),
