@@ -59,7 +59,8 @@ class Realtime:
         self._lock = threading.Lock()
         self._pending: dict[int, set[str]] = {}
         self._last_flush: dict[int, float] = {}
-        self._last_sent: dict[str, int] = {}
+        self._flushing: dict[int, threading.Lock] = {}   # one flush at a time per workshop
+        self._sent = SentRevisions(app.config["REDIS_URL"])
         self.pushes = 0  # emitted messages, for the benchmark and tests
 
     def register(self, name, audience, render, keyed=False):
@@ -86,24 +87,29 @@ class Realtime:
             self.app.logger.exception("push for workshop %s failed", workshop_id)
 
     def flush(self, workshop_id: int) -> None:
-        """Render every pending region once per audience and language; emit."""
+        """Render every pending region once per audience and language; emit.
+
+        Flushes of one workshop never overlap, so its pushes leave in revision order.
+        """
         with self._lock:
-            names = self._pending.pop(workshop_id, set())
-            self._last_flush[workshop_id] = time.monotonic()
-        if not names:
-            return
-        with self.app.app_context(), self.app.test_request_context("/"):
-            workshop = db.session.get(Workshop, workshop_id)
-            if workshop is None:
-                return
-            messages = self._render(workshop, sorted(names))
-            rev = workshop.revision
-        for ch, html in messages.items():
+            flushing = self._flushing.setdefault(workshop_id, threading.Lock())
+        with flushing:
             with self._lock:
-                since = self._last_sent.get(ch, 0)
-                self._last_sent[ch] = rev
-                self.pushes += 1
-            socketio.emit("push", {"channel": ch, "rev": rev, "since": since, "html": html}, to=ch)
+                names = self._pending.pop(workshop_id, set())
+                self._last_flush[workshop_id] = time.monotonic()
+            if not names:
+                return
+            with self.app.app_context(), self.app.test_request_context("/"):
+                workshop = db.session.get(Workshop, workshop_id)
+                if workshop is None:
+                    return
+                rev = workshop.revision
+                messages = self._render(workshop, sorted(names))
+            for ch, html in messages.items():
+                since = self._sent.swap(ch, rev)
+                with self._lock:
+                    self.pushes += 1
+                socketio.emit("push", {"channel": ch, "rev": rev, "since": since, "html": html}, to=ch)
 
     def _render(self, workshop, names) -> dict[str, str]:
         messages: dict[str, list[str]] = {}
@@ -115,6 +121,31 @@ class Realtime:
                     html = region.push_html(workshop, key)
                     messages.setdefault(channel(workshop.id, region.audience, lang), []).append(html)
         return {ch: "".join(parts) for ch, parts in messages.items()}
+
+
+class SentRevisions:
+    """The revision of the last push on each channel, so the next push can say
+    `since` and clients spot a gap. Kept in Redis when several processes push."""
+
+    TTL = 24 * 3600
+
+    def __init__(self, redis_url: str | None):
+        self._local: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._redis = None
+        if redis_url:
+            import redis
+            self._redis = redis.Redis.from_url(redis_url)
+
+    def swap(self, channel_name: str, rev: int) -> int:
+        """Record `rev` as the channel's last push; return the one before."""
+        if self._redis is not None:
+            previous = self._redis.set(f"aeh:sent:{channel_name}", rev, get=True, ex=self.TTL)
+            return int(previous or 0)
+        with self._lock:
+            previous = self._local.get(channel_name, 0)
+            self._local[channel_name] = rev
+            return previous
 
 
 def init_app(app) -> None:
@@ -169,7 +200,8 @@ def region(code, name):
 @socketio.on("connect")
 def on_connect(auth=None):
     """Join the rooms this session may hear, for the workshop the page shows."""
-    code = str((auth or {}).get("workshop") or request.args.get("workshop") or "").upper()
+    asked = auth.get("workshop") if isinstance(auth, dict) else None
+    code = str(asked or request.args.get("workshop") or "").upper()
     workshop = db.session.scalar(db.select(Workshop).filter_by(join_code=code))
     if workshop is None:
         return False

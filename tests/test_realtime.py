@@ -259,3 +259,32 @@ def test_card_pushes_do_not_depend_on_who_triggers_them(app, room, make_facilita
                 login_user(db.session.get(Facilitator, w.owner_id))
             htmls.append(region.push_html(w, "1"))
     assert htmls[0] == htmls[1] and "Rendue une fois" in htmls[0]
+
+
+@pytest.mark.parametrize("auth", ["ABCDEFG", 42, ["x"], {"workshop": ["x"]}])
+def test_odd_socket_auth_is_refused_cleanly(app, room, auth):
+    s = socketio.test_client(app, flask_test_client=room["participant"], auth=auth)
+    assert not s.is_connected()
+
+
+def test_flushes_of_one_workshop_leave_in_revision_order(app, room):
+    """Concurrent writers: whatever the interleaving, a channel's pushes never go back in time."""
+    import threading
+    token = room["participant"].csrf_token()
+    errors = []
+
+    def write(n):
+        for i in range(5):
+            resp = room["participant"].post(f"/w/{room['code']}/cards", data={"kind": "idea", "text": f"{n}-{i}"},
+                                            headers={"X-CSRFToken": token, "HX-Request": "true"})
+            if resp.status_code != 200:
+                errors.append(resp.status_code)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    revs = [m["rev"] for m in pushes(room["sockets"]["screen"])]
+    assert len(revs) >= 1 and revs == sorted(revs)

@@ -9,8 +9,9 @@
   if (!code || typeof io === "undefined") return;
 
   const pageRev = Number(body.dataset.rev || 0);
-  const seen = {};          // channel -> last revision applied from it
-  let known = pageRev;      // newest revision this page reflects
+  const seen = {};          // channel -> revision of the last push applied from it
+  let known = pageRev;      // newest revision any push or fetch has shown this page
+  let synced = pageRev;     // the page as a whole reflects at least this revision
 
   // Keep the partials this page can apply. A card this page does not show yet
   // is appended to its column (data-else-append); pushes for regions the page
@@ -33,29 +34,54 @@
 
   function apply(html) {
     const text = applicable(html);
-    if (text) htmx.swap({ text: text, target: body });
+    if (text) htmx.swap({ text: text, target: body, swap: "none" });
   }
 
-  function resync() {
-    for (const el of document.querySelectorAll("[data-region][data-src]")) {
-      htmx.ajax("GET", el.dataset.src, { target: "#" + el.id, swap: "outerHTML" });
+  // Re-fetch every region of the page at once. If a push newer than what the
+  // fetches returned arrived meanwhile, fetch again (a few times at most).
+  let syncing = false, again = false;
+  async function resync() {
+    if (syncing) { again = true; return; }
+    syncing = true;
+    try {
+      for (let round = 0; round < 3; round++) {
+        again = false;
+        const regions = [...document.querySelectorAll("[data-region][data-src]")];
+        const replies = await Promise.all(regions.map(async (el) => {
+          const resp = await fetch(el.dataset.src, { credentials: "same-origin", cache: "no-store" });
+          return { id: el.id, ok: resp.ok, rev: Number(resp.headers.get("X-Revision") || 0), text: await resp.text() };
+        }));
+        for (const reply of replies) {
+          const el = document.getElementById(reply.id);
+          if (reply.ok && el) await htmx.swap({ text: reply.text, target: el, swap: "outerHTML" });
+        }
+        const rev = Math.min(...replies.map((r) => r.rev));
+        synced = Math.max(synced, rev);
+        known = Math.max(known, rev);
+        if (!again && known <= rev) break;
+      }
+    } catch (err) {
+      // Offline again: the next reconnect resyncs.
+    } finally {
+      syncing = false;
     }
   }
 
-  const socket = io({ auth: { workshop: code }, transports: ["websocket", "polling"] });
+  const socket = io({ auth: { workshop: code }, transports: ["websocket", "polling"], tryAllTransports: true });
   socket.on("connect", () => body.classList.remove("offline"));
   socket.on("disconnect", () => body.classList.add("offline"));
   socket.on("connect_error", () => body.classList.add("offline"));
   socket.on("hello", (msg) => {
     if (msg.rev !== known) resync();
-    known = Math.max(known, msg.rev);
   });
   socket.on("push", (msg) => {
-    const last = seen[msg.channel] ?? pageRev;
+    const last = Math.max(seen[msg.channel] ?? pageRev, synced);
+    if (msg.rev < last) return;                 // older than what the page shows
     seen[msg.channel] = msg.rev;
     known = Math.max(known, msg.rev);
-    if (msg.since > last) resync();   // a push on this channel never reached us
-    else apply(msg.html);
+    apply(msg.html);
+    if (msg.since > last) resync();             // a push on this channel never reached us
+    else if (syncing) again = true;
   });
   window.aehSocket = socket;  // for tests and debugging
 })();
