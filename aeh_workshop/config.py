@@ -7,13 +7,24 @@ LANGUAGES = ("fr", "en")
 
 
 def _secret_key(instance_path: str) -> str:
-    """Read the instance's secret key, generating it once on first start."""
+    """Read the instance's secret key, generating it once on first start.
+
+    Written to a temporary file then linked into place, so two processes
+    starting together agree on one key and nobody ever reads a half-written one.
+    """
     path = Path(instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)          # fails if another process got there first
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return path.read_text().strip()
 
 
@@ -35,7 +46,9 @@ def load(app, test_config=None):
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         SOCKETIO_ASYNC_MODE="threading",
         REALTIME_COALESCE_MS=100,
-        JOIN_RATE_LIMIT="20 per minute",
+        JOIN_RATE_LIMIT="20 per minute",      # wrong codes and PINs per address
+        JOIN_CREATE_LIMIT="60 per minute",    # new participants per address (a room behind one NAT)
+        LOGIN_RATE_LIMIT="10 per minute",     # facilitator log-in attempts per address
         RATELIMIT_HEADERS_ENABLED=True,
         CARD_TEXT_MAX=500,
         MAX_CONTENT_LENGTH=256 * 1024,  # forms only: no uploads

@@ -17,7 +17,7 @@ from flask_socketio import emit, join_room
 from markupsafe import Markup
 from sqlalchemy import inspect
 
-from . import access
+from . import access, guard
 from .config import LANGUAGES
 from .extensions import db, socketio
 from .models import Workshop
@@ -186,8 +186,10 @@ def region_attrs(workshop: Workshop, name: str) -> Markup:
 def region(code, name):
     """One region's current HTML, for resync after a reconnect or a gap."""
     workshop = db.session.scalar(db.select(Workshop).filter_by(join_code=code.upper()))
+    if workshop is None:
+        guard.unknown_code()
     reg = current_app.extensions["realtime"].regions.get(name)
-    if workshop is None or reg is None or reg.keyed:
+    if reg is None or reg.keyed:
         abort(404)
     if reg.audience not in access.audiences(workshop):
         abort(403)

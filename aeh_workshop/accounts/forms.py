@@ -1,7 +1,7 @@
 """Forms for facilitator accounts."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from ..config import LANGUAGES
@@ -11,6 +11,7 @@ from ..vocab import LOCALES, choices
 class LoginForm(FlaskForm):
     email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Mot de passe"), validators=[DataRequired()])
+    remember = BooleanField(_l("Rester connecté·e sur cet ordinateur (pas sur un ordinateur partagé)"))
 
 
 class FacilitatorForm(FlaskForm):

@@ -1,10 +1,14 @@
 """Setup of the first facilitator, log in and log out, new facilitator accounts."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
+                   session, url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required, login_user, logout_user
 
-from ..extensions import db, login
+from ..extensions import db, limiter, login
+from ..htmx import is_htmx
 from ..models import Facilitator
 from . import service
 from .forms import FacilitatorForm, LoginForm
@@ -22,11 +26,25 @@ def load_user(user_id: str):
 
 @login.unauthorized_handler
 def unauthorized():
-    """Participants get a plain refusal; anonymous visitors are asked to log in."""
+    """Participants get a plain refusal; anonymous visitors are asked to log in
+    (an htmx request sends the whole page there, not the login form into a fragment)."""
     if session.get("participants"):
         abort(403)
     flash(login.login_message, login.login_message_category)
-    return redirect(url_for(login.login_view, next=request.full_path.rstrip("?")))
+    target = url_for(login.login_view, next=_back_to())
+    if is_htmx():
+        resp = make_response("", 401)
+        resp.headers["HX-Redirect"] = target
+        return resp
+    return redirect(target)
+
+
+def _back_to() -> str:
+    """Where to return after logging in: the page, not the fragment, that asked."""
+    if is_htmx() and request.headers.get("HX-Current-URL"):
+        current = urlsplit(request.headers["HX-Current-URL"])
+        return current.path + (f"?{current.query}" if current.query else "")
+    return request.full_path.rstrip("?")
 
 
 @bp.get("/setup")
@@ -58,6 +76,7 @@ def login_page():
 
 
 @bp.post("/login")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], deduct_when=lambda r: r.status_code != 302)
 def login_post():
     """Check the credentials and open the facilitator's session."""
     form = LoginForm()
@@ -67,15 +86,17 @@ def login_post():
     if user is None:
         form.password.errors.append(_("Adresse ou mot de passe incorrect."))
         return render_template("accounts/login.html", form=form), 422
-    login_user(user, remember=True)
+    login_user(user, remember=bool(form.remember.data))
     return redirect(_safe_next() or url_for("workshops.index"))
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    """Close the facilitator's session."""
+    """Close the facilitator's session (and whatever else this browser held: a
+    projector computer forgets its screen access too)."""
     logout_user()
+    session.clear()
     flash(_("Vous êtes déconnecté·e."), "info")
     return redirect(url_for("core.index"))
 
@@ -104,6 +125,12 @@ def create_facilitator():
 
 
 def _safe_next() -> str | None:
-    """Only same-site paths are followed after log in."""
+    """Only paths of this site are followed after log in (browsers drop tabs and
+    newlines and read backslashes as slashes, so "/\t/evil.org" leads away)."""
     target = request.args.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else None
+    if not target.startswith("/") or any(c in target for c in "\\") or not target.isprintable():
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return None
+    return target

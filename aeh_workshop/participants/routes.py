@@ -1,8 +1,8 @@
 """Joining by code, the participant's page, coming back with a PIN."""
-from flask import Blueprint, current_app, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 
-from .. import access, realtime
+from .. import access, guard, realtime
 from ..board.forms import CardForm
 from ..extensions import limiter
 from ..workshops.service import by_code, by_code_or_404
@@ -11,10 +11,8 @@ from .forms import CodeForm, JoinForm, RejoinForm
 
 bp = Blueprint("participants", __name__)
 
-# Wrong codes and wrong PINs count against the caller's IP; right ones do not.
-join_limit = limiter.shared_limit(
-    lambda: current_app.config["JOIN_RATE_LIMIT"], scope="join",
-    deduct_when=lambda response: response.status_code in (404, 422))
+# Against floods of fake participants; wrong codes and PINs are counted by guard.
+join_limit = limiter.limit(lambda: current_app.config["JOIN_CREATE_LIMIT"])
 
 
 @bp.record_once
@@ -27,7 +25,6 @@ def _regions(state):
 
 
 @bp.post("/join")
-@join_limit
 def join_by_code():
     """The home page's code form: go to the workshop, or say the code is unknown."""
     form = CodeForm()
@@ -35,13 +32,13 @@ def join_by_code():
         workshop = by_code(form.code.data)
         if workshop is not None:
             return redirect(url_for("participants.page", code=workshop.join_code))
+        guard.count_failure()
         form.code.errors.append(_("Aucun atelier ne correspond à ce code. Vérifiez-le sur l'écran."))
         return render_template("core/index.html", form=form), 404
     return render_template("core/index.html", form=form), 422
 
 
 @bp.get("/w/<code>")
-@join_limit
 def page(code):
     """The participant's screen, or the join form for a newcomer."""
     workshop = by_code_or_404(code)
@@ -55,6 +52,7 @@ def page(code):
 
 
 @bp.post("/w/<code>/join")
+@join_limit
 def join(code):
     """Join with a name, an organisation and its kind; the PIN is shown once."""
     workshop = by_code_or_404(code)
@@ -69,14 +67,16 @@ def join(code):
 
 
 @bp.post("/w/<code>/rejoin")
-@join_limit
 def rejoin(code):
     """Come back as oneself from another device, with one's name and PIN."""
     workshop = by_code_or_404(code)
     form = RejoinForm()
     if form.validate_on_submit():
+        if not guard.has_budget():
+            abort(429)
         if service.rejoin(workshop, form.display_name.data, form.pin.data):
             return redirect(url_for("participants.page", code=workshop.join_code))
+        guard.count_failure()
         form.pin.errors.append(_("Nom ou code personnel incorrect."))
     return _join_page(workshop, JoinForm(formdata=None), form), 422
 

@@ -1,10 +1,9 @@
 """Workshops: creation, editing, status, phases and co-facilitators."""
 import secrets
 
-from flask import abort
 from flask_babel import gettext as _
 
-from .. import realtime
+from .. import guard, realtime
 from ..extensions import db
 from ..models import Facilitator, Workshop, co_facilitators, touch, utcnow
 from ..vocab import PHASES
@@ -36,7 +35,8 @@ def by_code(code: str) -> Workshop | None:
 
 
 def by_code_or_404(code: str) -> Workshop:
-    return by_code(code) or abort(404)
+    """The workshop behind a code in a URL; unknown codes count as guesses."""
+    return by_code(code) or guard.unknown_code()
 
 
 def for_facilitator(user: Facilitator) -> list[Workshop]:
