@@ -5,6 +5,7 @@ from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from . import config, realtime
 from .extensions import babel, csrf, db, limiter, login, migrate, socketio
@@ -23,6 +24,7 @@ def create_app(test_config=None):
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    app.url_map.converters["id"] = IdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
@@ -54,6 +56,13 @@ def create_app(test_config=None):
     from . import cli
     cli.init_app(app)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """A database id in a URL: a positive 32-bit integer, anything else is a 404."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=2**31 - 1)
 
 
 def _select_locale():

@@ -3,8 +3,8 @@ import secrets
 
 from .accounts import service as accounts
 from .extensions import db
-from .models import Card, Participant, hash_secret, touch
-from .participants.service import organisation
+from .models import Card, Participant, touch
+from .participants.service import hash_pin, organisation
 from .workshops import service as workshops
 
 DEMO_EMAIL = "demo@aeh-atelier.fr"
@@ -55,7 +55,7 @@ def create_demo(password: str):
     workshop.status, workshop.phase = "live", "collect"
     orgs = [organisation(org, kind) for _name, org, kind in PEOPLE]
     people = [Participant(workshop=workshop, display_name=name, kind=kind, organisation=org,
-                          pin_hash=hash_secret(f"{secrets.randbelow(10**6):06d}"))
+                          pin_hash=hash_pin(f"{secrets.randbelow(10**6):06d}"))
               for (name, _org, kind), org in zip(PEOPLE, orgs)]
     db.session.add_all(people)
     partners = {p: organisation(p) for p in {card[3] for card in CARDS} if p}

@@ -49,9 +49,10 @@ class Facilitator(UserMixin, db.Model):
 
 class Organisation(db.Model):
     """A company, association or public body; shared across workshops."""
+    KEY_LENGTH = 480   # casefold() can lengthen a 160-character name (ß → ss)
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(160))
-    key: Mapped[str] = mapped_column(String(160), unique=True)  # casefolded name
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH), unique=True)  # casefolded name
     kind: Mapped[str] = mapped_column(String(20), default="other")
     siren_rna: Mapped[Optional[str]] = mapped_column(String(20))
     territory: Mapped[Optional[str]] = mapped_column(String(120))

@@ -15,7 +15,14 @@ done
 [ -n "$python_bin" ] || { echo "Python 3.10 or newer is needed / Python 3.10+ requis" >&2; exit 1; }
 
 if [ ! -x .venv/bin/python ]; then
-  "$python_bin" -m venv .venv
+  if ! "$python_bin" -m venv .venv 2>/dev/null; then
+    # Debian and Ubuntu ship venv separately (python3-venv).
+    rm -rf .venv
+    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    echo "Installing python3-venv (apt)..." >&2
+    $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    "$python_bin" -m venv .venv
+  fi
 fi
 stamp=".venv/.installed-$(basename "$req")"
 if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then

@@ -195,3 +195,16 @@ class TestWithoutJavaScript:
         assert "<html" in boosted.get_data(as_text=True)
         restore = live["participant"].get(url, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
         assert "<html" in restore.get_data(as_text=True)
+
+
+def test_a_closed_workshop_refuses_moderation_and_clusters(app, live, workshop_of):
+    post_card(live["participant"], live["code"], text="Figée")
+    with app.app_context():
+        w = db.session.get(Workshop, live["id"])
+        w.status = "closed"
+        db.session.commit()
+    assert live["fac"].post(f"/w/{live['code']}/cards/1/hide", htmx=True).status_code == 409
+    assert live["fac"].post(f"/w/{live['code']}/clusters", data={"name": "Tardif"}, htmx=True).status_code == 422
+    assert _cards(app, live["code"])[0]["hidden"] is False
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Cluster.id))) == 0

@@ -112,3 +112,35 @@ def test_concurrent_writes_each_bump_the_revision(pg_app):
     with pg_app.app_context():
         assert db.session.scalar(db.select(db.func.count(Card.id))) == 20
         assert db.session.get(Workshop, wid).revision == start + 20
+
+
+def test_people_naming_the_same_new_organisation_at_once(pg_app):
+    """Fifteen people of one new organisation join at the same instant: all in, one organisation."""
+    from aeh_workshop.accounts.service import create_facilitator
+    from aeh_workshop.models import Organisation, Participant
+    from aeh_workshop.workshops import service
+    with pg_app.app_context():
+        w = service.create(create_facilitator("o@example.org", "motdepasse-solide"), "Ruée", "", "practice_exchange")
+        w.status = "live"
+        db.session.commit()
+        code = w.join_code
+    clients = [pg_app.test_client() for _ in range(15)]
+    tokens = [c.csrf_token() for c in clients]
+    barrier = threading.Barrier(len(clients))
+    statuses = []
+
+    def join(c, token, i):
+        barrier.wait()
+        resp = c.post(f"/w/{code}/join", data={"display_name": f"P{i}", "organisation": "Nouvelle Structure",
+                                               "kind": "association"}, headers={"X-CSRFToken": token})
+        statuses.append(resp.status_code)
+
+    threads = [threading.Thread(target=join, args=(c, t, i)) for i, (c, t) in enumerate(zip(clients, tokens))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [302] * 15
+    with pg_app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Participant.id))) == 15
+        assert db.session.scalar(db.select(db.func.count(Organisation.id))) == 1

@@ -3,7 +3,7 @@ from flask import Blueprint, flash, make_response, redirect, render_template, ur
 from flask_babel import gettext as _
 
 from .. import access, realtime, vocab
-from ..htmx import retarget, wants_fragment
+from ..htmx import page_or_fragment, retarget, wants_fragment
 from ..workshops.service import by_code_or_404
 from . import service
 from .forms import AssignForm, CardForm, ClusterForm
@@ -64,16 +64,12 @@ def _composer(workshop, who, form, card=None, message=None, status=200, done=Fal
     Without htmx (a plain form post or a link opened directly) the same routes
     answer with a whole page, or a redirect back to the board once done.
     """
-    if not wants_fragment():
-        if done:
-            flash(message, "success")
-            return redirect(_home(workshop, who))
-        page = render_template("board/edit.html", workshop=workshop, form=form, card=card,
-                               message=message, error=status >= 400, home=_home(workshop, who))
-        return make_response(page, status, {"Vary": "HX-Request"})
-    html = render_template("board/_composer.html", workshop=workshop, form=form, card=card,
-                           message=message, error=status >= 400)
-    return make_response(html, status, {"Vary": "HX-Request"})
+    if done and not wants_fragment():
+        flash(message, "success")
+        return redirect(_home(workshop, who))
+    return page_or_fragment("board/edit.html", "board/_composer.html", status, workshop=workshop,
+                            form=form, card=card, message=message, error=status >= 400,
+                            home=_home(workshop, who))
 
 
 def _home(workshop, who) -> str:
@@ -104,7 +100,7 @@ def create(code):
     return _composer(workshop, who, CardForm(formdata=None), message=_("Carte publiée."), done=True)
 
 
-@bp.get("/cards/<int:card_id>/edit")
+@bp.get("/cards/<id:card_id>/edit")
 def edit(code, card_id):
     """The card's form, filled in, in place of the composer."""
     workshop = by_code_or_404(code)
@@ -118,7 +114,7 @@ def edit(code, card_id):
     return _composer(workshop, who, form, card=card)
 
 
-@bp.post("/cards/<int:card_id>")
+@bp.post("/cards/<id:card_id>")
 def update(code, card_id):
     """Save changes to a card (its author, or a facilitator)."""
     workshop = by_code_or_404(code)
@@ -134,7 +130,7 @@ def update(code, card_id):
     return _composer(workshop, who, CardForm(formdata=None), message=_("Carte modifiée."), done=True)
 
 
-@bp.post("/cards/<int:card_id>/delete")
+@bp.post("/cards/<id:card_id>/delete")
 def delete(code, card_id):
     """Delete a card (its author, or a facilitator)."""
     workshop = by_code_or_404(code)
@@ -147,13 +143,13 @@ def delete(code, card_id):
     return _composer(workshop, who, CardForm(formdata=None), message=_("Carte supprimée."), done=True)
 
 
-@bp.post("/cards/<int:card_id>/hide")
+@bp.post("/cards/<id:card_id>/hide")
 def hide(code, card_id):
     """Moderation: hide a card from participants and the projector."""
     return _moderate(code, card_id, hidden=True)
 
 
-@bp.post("/cards/<int:card_id>/restore")
+@bp.post("/cards/<id:card_id>/restore")
 def restore(code, card_id):
     """Moderation: show a hidden card again."""
     return _moderate(code, card_id, hidden=False)
@@ -162,11 +158,14 @@ def restore(code, card_id):
 def _moderate(code, card_id, hidden):
     workshop = by_code_or_404(code)
     access.require_facilitator(workshop)
-    service.set_hidden(workshop, service.card_or_404(workshop, card_id), hidden)
+    try:
+        service.set_hidden(workshop, service.card_or_404(workshop, card_id), hidden)
+    except service.BoardError as exc:
+        return _flash(str(exc), 409)
     return _render_modboard(workshop)
 
 
-@bp.post("/cards/<int:card_id>/cluster")
+@bp.post("/cards/<id:card_id>/cluster")
 def assign(code, card_id):
     """Put a card into one of the workshop's clusters."""
     workshop = by_code_or_404(code)
@@ -199,12 +198,15 @@ def add_cluster(code):
                          422 if form.errors else 200)
 
 
-@bp.post("/clusters/<int:cluster_id>/delete")
+@bp.post("/clusters/<id:cluster_id>/delete")
 def delete_cluster(code, cluster_id):
     """Remove a cluster; its cards stay on the board, ungrouped."""
     workshop = by_code_or_404(code)
     access.require_facilitator(workshop)
-    service.delete_cluster(workshop, cluster_id)
+    try:
+        service.delete_cluster(workshop, cluster_id)
+    except service.BoardError as exc:
+        return _flash(str(exc), 409)
     html = render_template("board/_clusters.html", workshop=workshop, cluster_form=ClusterForm())
     return html + realtime.partial("modboard", _render_modboard(workshop))
 

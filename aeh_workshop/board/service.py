@@ -160,11 +160,14 @@ def delete(workshop: Workshop, who: Actor, card: Card) -> None:
 
 def set_hidden(workshop: Workshop, card: Card, hidden: bool) -> None:
     """Moderation: hide a card from participants and the projector, or restore it."""
+    _check_writable(workshop, Actor(None, facilitator=True))
     card.hidden = hidden
     _commit(workshop, card.id)
 
 
 def add_cluster(workshop: Workshop, name: str) -> Cluster:
+    """A new, empty cluster at the end of the board."""
+    _check_writable(workshop, Actor(None, facilitator=True))
     name = " ".join(name.split())
     if any(c.name.casefold() == name.casefold() for c in workshop.clusters):
         raise BoardError(_("Ce regroupement existe déjà."))
@@ -176,6 +179,7 @@ def add_cluster(workshop: Workshop, name: str) -> Cluster:
 
 def delete_cluster(workshop: Workshop, cluster_id: int) -> None:
     """Remove a cluster; its cards go back to the loose pile."""
+    _check_writable(workshop, Actor(None, facilitator=True))
     cluster = db.session.get(Cluster, cluster_id)
     if cluster is None or cluster.workshop_id != workshop.id:
         abort(404)
@@ -186,9 +190,10 @@ def delete_cluster(workshop: Workshop, cluster_id: int) -> None:
 
 def assign(workshop: Workshop, card: Card, cluster_id: str) -> None:
     """Put a card in a cluster of the same workshop ('' takes it out)."""
+    _check_writable(workshop, Actor(None, facilitator=True))
     if cluster_id:
-        cluster = db.session.get(Cluster, int(cluster_id)) if cluster_id.isdigit() else None
-        if cluster is None or cluster.workshop_id != workshop.id:
+        cluster = next((c for c in workshop.clusters if str(c.id) == cluster_id), None)
+        if cluster is None:
             raise BoardError(_("Regroupement inconnu."))
         card.cluster = cluster
     else:

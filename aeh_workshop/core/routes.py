@@ -49,8 +49,11 @@ def _error(status: int, title: str, message: str):
     """An error page, or for htmx a message swapped into the page's #flash."""
     if is_htmx():
         html = render_template("_components/flash.html", category="error", message=message)
-        return retarget(make_response(html, status), "#flash")
-    return render_template("core/error.html", title=title, message=message), status
+        resp = retarget(make_response(html, status), "#flash")
+    else:
+        resp = make_response(render_template("core/error.html", title=title, message=message), status)
+    resp.vary.add("HX-Request")
+    return resp
 
 
 @bp.app_errorhandler(CSRFError)

@@ -2,31 +2,53 @@
 import secrets
 
 from sqlalchemy import func
-from werkzeug.security import check_password_hash
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import access, realtime
 from ..extensions import db
-from ..models import Organisation, Participant, Workshop, hash_secret, touch
+from ..models import Organisation, Participant, Workshop, touch
+
+
+def hash_pin(pin: str) -> str:
+    """A salted hash of a 6-digit PIN. A slow hash would not protect a million
+    possibilities anyway (the rate limit on wrong PINs does), and it would stall
+    the event loop for every person joining."""
+    return generate_password_hash(pin, method="pbkdf2:sha256:1000")
 
 
 def organisation(name: str, kind: str = "other") -> Organisation:
-    """The organisation of that name (case and spacing ignored), created if new."""
+    """The organisation of that name (case and spacing ignored), created if new.
+
+    Two people may name the same new organisation at the same instant: the
+    insert runs in a savepoint, and the loser of that race takes the winner's row.
+    """
     clean = " ".join(name.split())
-    key = clean.casefold()
+    key = organisation_key(clean)
     org = db.session.scalar(db.select(Organisation).filter_by(key=key))
-    if org is None:
-        org = Organisation(name=clean, key=key, kind=kind)
-        db.session.add(org)
-        db.session.flush()
+    if org is not None:
+        return org
+    try:
+        with db.session.begin_nested():
+            org = Organisation(name=clean, key=key, kind=kind)
+            db.session.add(org)
+    except IntegrityError:
+        org = db.session.scalar(db.select(Organisation).filter_by(key=key))
     return org
+
+
+def organisation_key(name: str) -> str:
+    """Case-insensitive key of an organisation name, bounded like the column."""
+    return name.casefold()[:Organisation.KEY_LENGTH]
 
 
 def join(workshop: Workshop, display_name: str, organisation_name: str, kind: str) -> tuple[Participant, str]:
     """Add a participant; returns them and the rejoin PIN, shown once."""
     pin = f"{secrets.randbelow(10**6):06d}"
+    pin_hash = hash_pin(pin)   # before the transaction opens
     participant = Participant(
         workshop=workshop, display_name=" ".join(display_name.split()), kind=kind,
-        organisation=organisation(organisation_name, kind), pin_hash=hash_secret(pin))
+        organisation=organisation(organisation_name, kind), pin_hash=pin_hash)
     db.session.add(participant)
     touch(workshop)
     db.session.commit()

@@ -54,7 +54,7 @@ def create():
     return redirect(url_for("workshops.show", workshop_id=workshop.id))
 
 
-@bp.get("/<int:workshop_id>")
+@bp.get("/<id:workshop_id>")
 def show(workshop_id):
     """The facilitator's control room: phases, board moderation, participants."""
     workshop = _workshop(workshop_id)
@@ -63,14 +63,14 @@ def show(workshop_id):
                            cluster_form=ClusterForm(), cofac_form=CoFacilitatorForm())
 
 
-@bp.get("/<int:workshop_id>/edit")
+@bp.get("/<id:workshop_id>/edit")
 def edit(workshop_id):
     """Form to edit a workshop's title, purpose and template."""
     workshop = _workshop(workshop_id)
     return render_template("workshops/form.html", form=WorkshopForm(obj=workshop), workshop=workshop)
 
 
-@bp.post("/<int:workshop_id>/edit")
+@bp.post("/<id:workshop_id>/edit")
 def update(workshop_id):
     """Save a workshop's title, purpose and template."""
     workshop = _workshop(workshop_id)
@@ -82,7 +82,7 @@ def update(workshop_id):
     return redirect(url_for("workshops.show", workshop_id=workshop.id))
 
 
-@bp.post("/<int:workshop_id>/phase")
+@bp.post("/<id:workshop_id>/phase")
 def phase(workshop_id):
     """Move the workshop to another phase; every screen follows."""
     workshop = _workshop(workshop_id)
@@ -93,7 +93,7 @@ def phase(workshop_id):
     return _refused(workshop, form)
 
 
-@bp.post("/<int:workshop_id>/status")
+@bp.post("/<id:workshop_id>/status")
 def status(workshop_id):
     """Open, close or reopen the workshop."""
     workshop = _workshop(workshop_id)
@@ -107,7 +107,7 @@ def status(workshop_id):
     return _refused(workshop, form)
 
 
-@bp.post("/<int:workshop_id>/facilitators")
+@bp.post("/<id:workshop_id>/facilitators")
 def add_facilitator(workshop_id):
     """Add a co-facilitator by the e-mail of their account."""
     workshop = _workshop(workshop_id)

@@ -31,7 +31,7 @@ def upgrade():
     op.create_table('organisation',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=160), nullable=False),
-    sa.Column('key', sa.String(length=160), nullable=False),
+    sa.Column('key', sa.String(length=480), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('siren_rna', sa.String(length=20), nullable=True),
     sa.Column('territory', sa.String(length=120), nullable=True),
