@@ -81,6 +81,7 @@ def _remember_language():
     lang = request.args.get("lang")
     if lang in config.LANGUAGES:
         session["lang"] = lang
+        session.permanent = True   # kept after the browser closes, like a participant's identity
 
 
 def _template_globals():

@@ -289,3 +289,21 @@ def test_flushes_of_one_workshop_leave_in_revision_order(app, room):
     assert errors == []
     revs = [m["rev"] for m in pushes(room["sockets"]["screen"])]
     assert len(revs) >= 1 and revs == sorted(revs)
+
+
+def test_cluster_and_status_changes_reach_the_right_audiences(app, room, make_workshop, join_as, socket_for):
+    other_code = make_workshop()
+    other = socket_for(join_as(other_code, name="Ailleurs"), other_code)
+    other.get_received()
+    post_card(room["participant"], room["code"], text="À regrouper")
+    for s in room["sockets"].values():
+        s.get_received()
+    room["fac"].post(f"/w/{room['code']}/clusters", data={"name": "Insertion"}, htmx=True)
+    got = {name: pushes(s) for name, s in room["sockets"].items()}
+    assert _targets(got["participant"]) == {"board"} and "Insertion" in got["participant"][0]["html"]
+    assert _targets(got["fac"]) == {"board", "modboard"}
+    room["fac"].post(f"/workshops/{room['id']}/status", data={"status": "closed"}, htmx=True)
+    got = {name: pushes(s) for name, s in room["sockets"].items()}
+    assert "Atelier clos" in got["participant"][0]["html"] and "Atelier clos" in got["screen"][0]["html"]
+    assert _targets(got["fac"]) == {"phase", "phasectl"}
+    assert pushes(other) == []

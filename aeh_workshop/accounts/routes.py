@@ -14,9 +14,13 @@ from . import service
 from .forms import FacilitatorForm, LoginForm
 
 bp = Blueprint("accounts", __name__)
-login.login_view = "accounts.login_page"
-login.login_message = _l("Connectez-vous pour accéder à cette page.")
-login.login_message_category = "info"
+
+
+@bp.record_once
+def _configure_login(_state):
+    login.login_view = "accounts.login_page"
+    login.login_message = _l("Connectez-vous pour accéder à cette page.")
+    login.login_message_category = "info"
 
 
 @login.user_loader
