@@ -180,3 +180,31 @@ class Listener:
             self.client.disconnect()
         except Exception:  # already gone
             pass
+
+
+PASSWORD = "motdepasse-solide"
+
+
+def first_facilitator(base: str, email: str = "camille@example.org", name: str = "Camille Martin") -> Browser:
+    """A fresh server's first account, created over HTTP on the setup page, logged in."""
+    fac = Browser(base)
+    assert fac.get("/").url.endswith("/setup")
+    resp = fac.post("/setup", {"name": name, "email": email, "password": PASSWORD,
+                               "confirm": PASSWORD, "locale": "fr"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/workshops/"), resp.text
+    return fac
+
+
+def live_workshop(fac: Browser, title: str) -> dict:
+    """A new workshop, opened: its id, join code and secret screen link (from the control room)."""
+    fac.get("/workshops/new")
+    resp = fac.post("/workshops/new", {"title": title, "purpose": "Partager nos pratiques",
+                                       "template": "practice_exchange"})
+    assert resp.status_code == 302, resp.text
+    workshop_id = int(re.search(r"/workshops/(\d+)$", resp.headers["Location"]).group(1))
+    resp = fac.post(f"/workshops/{workshop_id}/status", {"status": "live"}, htmx=True)
+    assert resp.status_code == 200 and "Clore l" in resp.text, resp.text
+    page = fac.get(f"/workshops/{workshop_id}").text
+    code = re.search(r'<p class="code-big">\s*([A-Z0-9]+)\s*</p>', page).group(1)
+    link = re.search(r'<input readonly class="copy" value="([^"]+)"', page).group(1)
+    return {"id": workshop_id, "code": code, "screen_link": link.replace("&amp;", "&")}

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from live_server import Browser, running_server
+from live_server import Browser, first_facilitator, live_workshop, running_server
 from test_browser import LIVE, PASSWORD, _context, _join, _post, _wait_live, chromium  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -43,27 +43,12 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def facilitator(server):
     """The first account, created over HTTP on the setup page."""
-    fac = Browser(server)
-    assert fac.get("/").url.endswith("/setup")
-    resp = fac.post("/setup", {"name": "Camille Martin", "email": FAC_EMAIL,
-                               "password": PASSWORD, "confirm": PASSWORD, "locale": "fr"})
-    assert resp.status_code == 302 and resp.headers["Location"].endswith("/workshops/"), resp.text
-    return fac
+    return first_facilitator(server, email=FAC_EMAIL)
 
 
 def _live_workshop(fac, title):
-    """A new workshop, opened; its id, join code and secret screen link."""
-    fac.get("/workshops/new")
-    resp = fac.post("/workshops/new", {"title": title, "purpose": "Partager nos pratiques",
-                                       "template": "practice_exchange"})
-    assert resp.status_code == 302, resp.text
-    workshop_id = int(re.search(r"/workshops/(\d+)$", resp.headers["Location"]).group(1))
-    resp = fac.post(f"/workshops/{workshop_id}/status", {"status": "live"}, htmx=True)
-    assert resp.status_code == 200 and "Clore l" in resp.text, resp.text
-    page = fac.get(f"/workshops/{workshop_id}").text
-    code = re.search(r'<p class="code-big">\s*([A-Z0-9]+)\s*</p>', page).group(1)
-    link = re.search(r'<input readonly class="copy" value="([^"]+)"', page).group(1)
-    return workshop_id, code, link.replace("&amp;", "&")
+    w = live_workshop(fac, title)
+    return w["id"], w["code"], w["screen_link"]
 
 
 def _join_http(base, code, name, organisation, kind):

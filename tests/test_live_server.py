@@ -4,17 +4,15 @@ The issue: "a card posted in A reaches A's screen within 1 s and never reaches B
 Everything is created over HTTP, as browsers would; sockets carry the sessions'
 cookies and name the workshop they watch, and the server decides their rooms.
 """
-import re
 import time
 
 import pytest
 
-from live_server import Browser, Listener, running_server
+from live_server import Browser, Listener, first_facilitator, live_workshop, running_server
 from services import unavailable
 
 pytestmark = pytest.mark.server
 
-PASSWORD = "motdepasse-solide"
 LATENCY_BUDGET = 1.0   # seconds, from the issue
 QUIET = 0.5            # how long we listen for pushes that must not come
 
@@ -35,25 +33,6 @@ def server(tmp_path_factory):
         yield base
 
 
-def _control_room(fac, workshop_id):
-    page = fac.get(f"/workshops/{workshop_id}").text
-    code = re.search(r'<p class="code-big">\s*([A-Z0-9]+)\s*</p>', page).group(1)
-    screen_link = re.search(r'<input readonly class="copy" value="([^"]+)"', page).group(1)
-    return code, screen_link.replace("&amp;", "&")
-
-
-def _new_workshop(fac, title):
-    fac.get("/workshops/new")
-    resp = fac.post("/workshops/new", {"title": title, "purpose": "Partager nos pratiques",
-                                       "template": "practice_exchange"})
-    assert resp.status_code == 302, resp.text
-    workshop_id = int(re.search(r"/workshops/(\d+)$", resp.headers["Location"]).group(1))
-    resp = fac.post(f"/workshops/{workshop_id}/status", {"status": "live"}, htmx=True)
-    assert resp.status_code == 200 and "Clore l" in resp.text, resp.text
-    code, screen_link = _control_room(fac, workshop_id)
-    return {"id": workshop_id, "code": code, "screen_link": screen_link}
-
-
 def _card(text, kind="practice"):
     return {"kind": kind, "text": text, "partner": "", "category": "", "subtype": "",
             "direction": "", "link_status": ""}
@@ -62,13 +41,9 @@ def _card(text, kind="practice"):
 @pytest.fixture(scope="module")
 def world(server, socketio_client):
     """Facilitator, workshops A and B (live), a participant of A, projectors of A and B."""
-    fac = Browser(server)
-    assert fac.get("/").url.endswith("/setup")
-    resp = fac.post("/setup", {"name": "Camille Animation", "email": "camille@example.org",
-                               "password": PASSWORD, "confirm": PASSWORD, "locale": "fr"})
-    assert resp.status_code == 302 and resp.headers["Location"].endswith("/workshops/"), resp.text
-    a = _new_workshop(fac, "Atelier A — entreprises et associations du bassin")
-    b = _new_workshop(fac, "Atelier B — autre territoire")
+    fac = first_facilitator(server)
+    a = live_workshop(fac, "Atelier A — entreprises et associations du bassin")
+    b = live_workshop(fac, "Atelier B — autre territoire")
 
     participant = Browser(server)
     participant.get(f"/w/{a['code']}")

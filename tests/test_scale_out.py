@@ -1,15 +1,13 @@
 """DESIGN.md §4.6: several server processes share PostgreSQL and Redis; a push
 from any process reaches every client, whichever process it is connected to."""
-import re
 from urllib.parse import urlsplit
 
 import pytest
 
-from live_server import Browser, Listener, running_server
+from live_server import Browser, Listener, first_facilitator, live_workshop, running_server
 from services import fresh_postgres_database, redis_url
 
 pytestmark = pytest.mark.server
-PASSWORD = "motdepasse-solide"
 
 
 @pytest.fixture(scope="module")
@@ -32,17 +30,8 @@ def two_servers(tmp_path_factory, shared_database):
 def test_a_write_on_one_process_reaches_a_client_of_the_other(two_servers):
     import socketio
     first, second = two_servers
-    fac = Browser(first)
-    fac.get("/setup")
-    fac.post("/setup", {"name": "Camille", "email": "camille@example.org", "password": PASSWORD,
-                        "confirm": PASSWORD, "locale": "fr"})
-    fac.get("/workshops/new")
-    resp = fac.post("/workshops/new", {"title": "Comité de pilotage", "purpose": "", "template": "practice_exchange"})
-    workshop_id = int(resp.headers["Location"].rsplit("/", 1)[1])
-    fac.post(f"/workshops/{workshop_id}/status", {"status": "live"}, htmx=True)
-    page = fac.get(f"/workshops/{workshop_id}").text
-    code = re.search(r'class="code-big">\s*(\w+)\s*<', page).group(1)
-    screen_link = re.search(r'class="copy" value="([^"]+)"', page).group(1).replace("&amp;", "&")
+    workshop = live_workshop(first_facilitator(first), "Comité de pilotage")
+    code, screen_link = workshop["code"], workshop["screen_link"]
 
     projector = Browser(second)     # the projector talks to the second process only
     link = urlsplit(screen_link)
