@@ -19,14 +19,23 @@ def _budget():
 def has_budget() -> bool:
     """False once this address has used up its wrong guesses for now."""
     item, prefix, address = _budget()
-    return limiter.limiter.test(item, prefix, "guesses", address)
+    return _ask(lambda: limiter.limiter.test(item, prefix, "guesses", address))
 
 
 def count_failure() -> None:
     """Count one wrong guess; a 429 once the budget is spent."""
     item, prefix, address = _budget()
-    if not limiter.limiter.hit(item, prefix, "guesses", address):
+    if not _ask(lambda: limiter.limiter.hit(item, prefix, "guesses", address)):
         abort(429)
+
+
+def _ask(question) -> bool:
+    """The store's answer; if the store (Redis) is down, let people in rather than fail."""
+    try:
+        return question()
+    except Exception as exc:  # a storage outage must not turn joining into a 500
+        current_app.logger.warning("rate-limit store unavailable, not counting: %s", exc)
+        return True
 
 
 def unknown_code():

@@ -137,14 +137,21 @@ class SentRevisions:
             import redis
             self._redis = redis.Redis.from_url(redis_url)
 
+    # Never moves backwards: processes may emit a workshop's pushes out of order;
+    # the client then sees since > rev and resyncs.
+    RAISE = """
+    local previous = tonumber(redis.call('GET', KEYS[1]) or '0')
+    if tonumber(ARGV[1]) > previous then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
+    return previous
+    """
+
     def swap(self, channel_name: str, rev: int) -> int:
-        """Record `rev` as the channel's last push; return the one before."""
+        """Record `rev` as the channel's last push (if newer); return the one before."""
         if self._redis is not None:
-            previous = self._redis.set(f"aeh:sent:{channel_name}", rev, get=True, ex=self.TTL)
-            return int(previous or 0)
+            return int(self._redis.eval(self.RAISE, 1, f"aeh:sent:{channel_name}", rev, self.TTL))
         with self._lock:
             previous = self._local.get(channel_name, 0)
-            self._local[channel_name] = rev
+            self._local[channel_name] = max(previous, rev)
             return previous
 
 

@@ -134,3 +134,14 @@ def test_joining_updates_the_count_live(app, make_facilitator, make_workshop, lo
     join_as(code, name="Deuxième")
     html = "".join(m["args"][0]["html"] for m in screen.get_received() if m["name"] == "push")
     assert "2 participant·es" in html and "Deuxième" in html
+
+
+def test_a_new_organisation_belongs_to_its_join_transaction(app):
+    """Creating the organisation commits nothing by itself: a failed join leaves no orphan."""
+    from aeh_workshop.models import Organisation
+    from aeh_workshop.participants.service import organisation
+    with app.app_context():
+        assert organisation("Toute Nouvelle Structure").name == "Toute Nouvelle Structure"
+        assert organisation("toute  nouvelle structure").id == organisation("Toute Nouvelle Structure").id
+        db.session.rollback()
+        assert db.session.scalar(db.select(db.func.count(Organisation.id))) == 0

@@ -297,3 +297,30 @@ def test_remember_me_only_when_asked_and_logout_forgets_everything(app, make_fac
     assert client.get(f"/w/{code}/screen").status_code == 302     # screen access gone too
     resp = client.post("/login", data={"email": "anim@example.org", "password": PASSWORD, "remember": "y"})
     assert any(v.startswith("remember_token=") for k, v in resp.headers.items() if k == "Set-Cookie")
+    # Logging out really logs out, remember-me cookie included; the language stays.
+    client.get("/workshops/?lang=en")
+    client.post("/logout")
+    assert client.get("/workshops/").status_code == 302
+    assert 'lang="en"' in client.get("/login").get_data(as_text=True)
+
+
+def test_a_rate_limit_store_outage_lets_people_in(app, make_workshop, join_as, caplog):
+    """Redis down: wrong codes are not counted (logged), and nobody gets a 500."""
+    from aeh_workshop.extensions import limiter
+    code = make_workshop()
+    join_as(code, name="Karim")
+
+    class Down:
+        def hit(self, *a, **k):
+            raise ConnectionError("redis down")
+        test = hit
+
+    real = limiter._limiter
+    limiter._limiter = Down()
+    try:
+        client = app.test_client()
+        assert client.get("/w/ZZZZ999").status_code == 404
+        assert client.post(f"/w/{code}/rejoin", data={"display_name": "Karim", "pin": "000000"}).status_code == 422
+    finally:
+        limiter._limiter = real
+    assert "rate-limit store unavailable" in caplog.text

@@ -98,9 +98,12 @@ def login_post():
 @login_required
 def logout():
     """Close the facilitator's session (and whatever else this browser held: a
-    projector computer forgets its screen access too)."""
-    logout_user()
+    projector computer forgets its screen access too). The language stays."""
+    lang = session.get("lang")
     session.clear()
+    logout_user()   # after clear(): it leaves the mark that deletes the remember-me cookie
+    if lang:
+        session["lang"] = lang
     flash(_("Vous êtes déconnecté·e."), "info")
     return redirect(url_for("core.index"))
 

@@ -2,7 +2,8 @@
 import secrets
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import access, realtime
@@ -21,18 +22,16 @@ def organisation(name: str, kind: str = "other") -> Organisation:
     """The organisation of that name (case and spacing ignored), created if new.
 
     Two people may name the same new organisation at the same instant: the
-    insert runs in a savepoint, and the loser of that race takes the winner's row.
+    insert skips a row that already exists (ON CONFLICT DO NOTHING, inside the
+    caller's transaction), then both read the one row.
     """
     clean = " ".join(name.split())
     key = organisation_key(clean)
     org = db.session.scalar(db.select(Organisation).filter_by(key=key))
-    if org is not None:
-        return org
-    try:
-        with db.session.begin_nested():
-            org = Organisation(name=clean, key=key, kind=kind)
-            db.session.add(org)
-    except IntegrityError:
+    if org is None:
+        insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        db.session.execute(insert(Organisation).values(name=clean, key=key, kind=kind)
+                           .on_conflict_do_nothing(index_elements=["key"]))
         org = db.session.scalar(db.select(Organisation).filter_by(key=key))
     return org
 

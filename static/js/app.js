@@ -38,13 +38,16 @@
   }
 
   // Re-fetch every region of the page at once. If a push newer than what the
-  // fetches returned arrived meanwhile, fetch again (a few times at most).
-  let syncing = false, again = false;
+  // fetches returned arrived meanwhile, fetch again; if the network fails, try
+  // again a little later. `synced` only moves when every region came back.
+  let syncing = false, again = false, retry = null;
   async function resync() {
     if (syncing) { again = true; return; }
     syncing = true;
+    clearTimeout(retry);
+    let settled = false;
     try {
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < 3 && !settled; round++) {
         again = false;
         const regions = [...document.querySelectorAll("[data-region][data-src]")];
         const replies = await Promise.all(regions.map(async (el) => {
@@ -55,15 +58,17 @@
           const el = document.getElementById(reply.id);
           if (reply.ok && el) await htmx.swap({ text: reply.text, target: el, swap: "outerHTML" });
         }
+        if (!replies.every((r) => r.ok)) break;
         const rev = Math.min(...replies.map((r) => r.rev));
         synced = Math.max(synced, rev);
         known = Math.max(known, rev);
-        if (!again && known <= rev) break;
+        settled = !again && known <= rev;
       }
     } catch (err) {
-      // Offline again: the next reconnect resyncs.
+      // Offline, or the server is restarting: retried below.
     } finally {
       syncing = false;
+      if (!settled) retry = setTimeout(resync, 1500);
     }
   }
 
@@ -72,11 +77,13 @@
   socket.on("disconnect", () => body.classList.add("offline"));
   socket.on("connect_error", () => body.classList.add("offline"));
   socket.on("hello", (msg) => {
-    if (msg.rev !== known) resync();
+    // Anything since the last complete fetch may have been missed while offline.
+    if (msg.rev !== synced) resync();
   });
   socket.on("push", (msg) => {
+    if (msg.rev < synced) return;               // older than what the page already shows
     const last = Math.max(seen[msg.channel] ?? pageRev, synced);
-    if (msg.rev < last) return;                 // older than what the page shows
+    if (msg.rev < last) { resync(); return; }   // out of order (several server processes)
     seen[msg.channel] = msg.rev;
     known = Math.max(known, msg.rev);
     apply(msg.html);
