@@ -53,13 +53,6 @@ def audiences(workshop: Workshop) -> list[str]:
     return []
 
 
-def require_participant(workshop: Workshop) -> Participant:
-    participant = current_participant(workshop)
-    if participant is None:
-        abort(403)
-    return participant
-
-
 def require_facilitator(workshop: Workshop) -> None:
     """Anonymous users are sent to log in (by Flask-Login); others get a 403."""
     from .extensions import login

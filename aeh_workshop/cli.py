@@ -2,6 +2,7 @@
 import secrets
 
 import click
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
@@ -44,6 +45,10 @@ def create_facilitator(email, name, password):
     ensure_schema()
     if len(password) < 8:
         raise click.ClickException("Mot de passe trop court (8 caractères au moins) / password too short.")
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise click.ClickException(f"Adresse e-mail invalide / invalid e-mail address: {exc}") from exc
     try:
         user = service.create_facilitator(email, password, name)
     except service.AccountError as exc:

@@ -61,7 +61,6 @@ class Realtime:
         self._last_flush: dict[int, float] = {}
         self._flushing: dict[int, threading.Lock] = {}   # one flush at a time per workshop
         self._sent = SentRevisions(app.config["REDIS_URL"])
-        self.pushes = 0  # emitted messages, for the benchmark and tests
 
     def register(self, name, audience, render, keyed=False):
         self.regions[name] = Region(name, audience, render, keyed)
@@ -107,8 +106,6 @@ class Realtime:
                 messages = self._render(workshop, sorted(names))
             for ch, html in messages.items():
                 since = self._sent.swap(ch, rev)
-                with self._lock:
-                    self.pushes += 1
                 socketio.emit("push", {"channel": ch, "rev": rev, "since": since, "html": html}, to=ch)
 
     def _render(self, workshop, names) -> dict[str, str]:

@@ -73,6 +73,8 @@ def test_cli_creates_a_facilitator(app):
     assert again.exit_code != 0 and "existe déjà" in again.output
     short = runner.invoke(args=["facilitator", "create", "x@aeh.fr", "--password", "court"])
     assert short.exit_code != 0
+    bad = runner.invoke(args=["facilitator", "create", "pas-une-adresse", "--password", "motdepasse"])
+    assert bad.exit_code != 0 and "invalide" in bad.output
 
 
 def test_cli_prompts_for_the_password(app):
