@@ -29,6 +29,12 @@ def page_or_fragment(page: str, fragment: str, status: int = 200, **ctx):
     return resp
 
 
+def error_flash(message: str, status: int):
+    """For an htmx request that failed: the message, swapped into the page's #flash."""
+    html = render_template("_components/flash.html", category="error", message=message)
+    return retarget(make_response(html, status), "#flash")
+
+
 def retarget(resp, selector: str, swap: str = "innerHTML"):
     """Send an htmx response somewhere other than the element that asked."""
     resp.headers["HX-Retarget"] = selector

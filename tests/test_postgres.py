@@ -10,6 +10,23 @@ from conftest import Client, config_for, post_card
 from services import fresh_postgres_database
 
 
+def at_once(calls):
+    """Run the calls in threads released together; their results, in order."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(n):
+        barrier.wait()
+        results[n] = calls[n]()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
 @pytest.fixture
 def pg_app():
     """An app on a brand-new PostgreSQL database, migrated with Alembic, dropped afterwards."""
@@ -94,20 +111,10 @@ def test_concurrent_writes_each_bump_the_revision(pg_app):
         clients.append(c)
     with pg_app.app_context():
         start = db.session.get(Workshop, wid).revision
-    barrier = threading.Barrier(len(clients))
-    statuses = []
-
-    def post(c, i):
-        barrier.wait()
-        resp = c.post(f"/w/{code}/cards", data={"kind": "idea", "text": f"Idée {i}"},
-                      headers={"X-CSRFToken": c.csrf_token_value, "HX-Request": "true"})
-        statuses.append(resp.status_code)
-
-    threads = [threading.Thread(target=post, args=(c, i)) for i, c in enumerate(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    statuses = at_once([lambda c=c, i=i: c.post(
+        f"/w/{code}/cards", data={"kind": "idea", "text": f"Idée {i}"},
+        headers={"X-CSRFToken": c.csrf_token_value, "HX-Request": "true"}).status_code
+        for i, c in enumerate(clients)])
     assert statuses == [200] * 20
     with pg_app.app_context():
         assert db.session.scalar(db.select(db.func.count(Card.id))) == 20
@@ -126,20 +133,10 @@ def test_people_naming_the_same_new_organisation_at_once(pg_app):
         code = w.join_code
     clients = [pg_app.test_client() for _ in range(15)]
     tokens = [c.csrf_token() for c in clients]
-    barrier = threading.Barrier(len(clients))
-    statuses = []
-
-    def join(c, token, i):
-        barrier.wait()
-        resp = c.post(f"/w/{code}/join", data={"display_name": f"P{i}", "organisation": "Nouvelle Structure",
-                                               "kind": "association"}, headers={"X-CSRFToken": token})
-        statuses.append(resp.status_code)
-
-    threads = [threading.Thread(target=join, args=(c, t, i)) for i, (c, t) in enumerate(zip(clients, tokens))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    statuses = at_once([lambda c=c, t=t, i=i: c.post(
+        f"/w/{code}/join", data={"display_name": f"P{i}", "organisation": "Nouvelle Structure",
+                                 "kind": "association"}, headers={"X-CSRFToken": t}).status_code
+        for i, (c, t) in enumerate(zip(clients, tokens))])
     assert statuses == [302] * 15
     with pg_app.app_context():
         assert db.session.scalar(db.select(db.func.count(Participant.id))) == 15

@@ -3,7 +3,7 @@ from flask import Blueprint, flash, make_response, redirect, render_template, ur
 from flask_babel import gettext as _
 
 from .. import access, realtime, vocab
-from ..htmx import page_or_fragment, retarget, wants_fragment
+from ..htmx import error_flash, page_or_fragment, wants_fragment
 from ..workshops.service import by_code_or_404
 from . import service
 from .forms import AssignForm, CardForm, ClusterForm
@@ -161,7 +161,7 @@ def _moderate(code, card_id, hidden):
     try:
         service.set_hidden(workshop, service.card_or_404(workshop, card_id), hidden)
     except service.BoardError as exc:
-        return _flash(str(exc), 409)
+        return error_flash(str(exc), 409)
     return _render_modboard(workshop)
 
 
@@ -176,9 +176,9 @@ def assign(code, card_id):
         try:
             service.assign(workshop, card, form.cluster.data or "")
         except service.BoardError as exc:
-            return _flash(str(exc), 422)
+            return error_flash(str(exc), 422)
         return _render_modboard(workshop)
-    return _flash(_("Requête invalide."), 422)
+    return error_flash(_("Requête invalide."), 422)
 
 
 @bp.post("/clusters")
@@ -206,11 +206,6 @@ def delete_cluster(code, cluster_id):
     try:
         service.delete_cluster(workshop, cluster_id)
     except service.BoardError as exc:
-        return _flash(str(exc), 409)
+        return error_flash(str(exc), 409)
     html = render_template("board/_clusters.html", workshop=workshop, cluster_form=ClusterForm())
     return html + realtime.partial("modboard", _render_modboard(workshop))
-
-
-def _flash(message, status):
-    html = render_template("_components/flash.html", category="error", message=message)
-    return retarget(make_response(html, status), "#flash")

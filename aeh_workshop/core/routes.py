@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from ..accounts.service import has_facilitators
 from ..extensions import db
-from ..htmx import is_htmx, retarget
+from ..htmx import error_flash, is_htmx
 from ..participants.forms import CodeForm
 
 bp = Blueprint("core", __name__)
@@ -48,8 +48,7 @@ def _check(probe) -> str:
 def _error(status: int, title: str, message: str):
     """An error page, or for htmx a message swapped into the page's #flash."""
     if is_htmx():
-        html = render_template("_components/flash.html", category="error", message=message)
-        resp = retarget(make_response(html, status), "#flash")
+        resp = error_flash(message, status)
     else:
         resp = make_response(render_template("core/error.html", title=title, message=message), status)
     resp.vary.add("HX-Request")
