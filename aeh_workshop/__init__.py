@@ -39,8 +39,9 @@ def create_app(test_config=None):
     from .core import routes as core
     from .participants import routes as participants
     from .screen import routes as screen
+    from .votes import routes as votes
     from .workshops import routes as workshops
-    for module in (core, accounts, workshops, participants, board, screen):
+    for module in (core, accounts, workshops, participants, board, votes, screen):
         app.register_blueprint(module.bp)
     app.register_blueprint(realtime.bp)
 

@@ -4,7 +4,7 @@ from typing import Optional
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, JSON, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -71,6 +71,11 @@ class Workshop(db.Model):
     owner_id: Mapped[int] = mapped_column(ForeignKey("facilitator.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[Optional[datetime]] = mapped_column()
+    # The phase timer: running until timer_ends_at, or paused with timer_left
+    # seconds to go; it belongs to the phase it was started in.
+    timer_phase: Mapped[Optional[str]] = mapped_column(String(20))
+    timer_ends_at: Mapped[Optional[datetime]] = mapped_column()
+    timer_left: Mapped[Optional[int]] = mapped_column()
 
     owner: Mapped[Facilitator] = relationship()
     co_facilitators: Mapped[list[Facilitator]] = relationship(secondary=co_facilitators)
@@ -132,6 +137,60 @@ class Card(db.Model):
     author: Mapped[Optional[Participant]] = relationship()
     partner: Mapped[Optional[Organisation]] = relationship()
     cluster: Mapped[Optional[Cluster]] = relationship()
+
+
+class Vote(db.Model):
+    """A dot vote ("vote par gommettes") on some of a workshop's cards."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(160), default="")
+    status: Mapped[str] = mapped_column(String(10), default="draft")      # draft, open, closed
+    budget: Mapped[int] = mapped_column(default=5)                        # dots per participant
+    cap: Mapped[int] = mapped_column(default=3)                           # dots per card and participant
+    scope: Mapped[str] = mapped_column(String(10), default="all")         # all, cluster, shortlist, actions
+    cluster_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cluster.id", ondelete="SET NULL"))
+    by_kind: Mapped[bool] = mapped_column(default=False)
+    kind_budgets: Mapped[dict] = mapped_column(JSON, default=dict)        # {"company": 3, ...} when by_kind
+    results: Mapped[str] = mapped_column(String(10), default="hidden")    # hidden (until revealed) or live
+    revealed: Mapped[bool] = mapped_column(default=False)
+    screen: Mapped[str] = mapped_column(String(10), default="tally")      # projector: tally or count
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    workshop: Mapped[Workshop] = relationship()
+    cluster: Mapped[Optional[Cluster]] = relationship()
+    shortlist: Mapped[list["VoteItem"]] = relationship(cascade="all, delete-orphan")
+
+
+class VoteItem(db.Model):
+    """A card on a vote's shortlist."""
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id", ondelete="CASCADE"), primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("card.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Dot(db.Model):
+    """A participant's dots on one card in one vote; totals are sums of these rows."""
+    __table_args__ = (UniqueConstraint("vote_id", "participant_id", "card_id"),
+                      CheckConstraint("dots > 0", name="dots_positive"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id", ondelete="CASCADE"))  # the unique index leads with it
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    card_id: Mapped[int] = mapped_column(ForeignKey("card.id", ondelete="CASCADE"), index=True)
+    dots: Mapped[int] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Priority(db.Model):
+    """A ranked priority the workshop retained, usually from a vote's results."""
+    __table_args__ = (UniqueConstraint("workshop_id", "card_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    card_id: Mapped[Optional[int]] = mapped_column(ForeignKey("card.id", ondelete="SET NULL"))
+    vote_id: Mapped[Optional[int]] = mapped_column(ForeignKey("vote.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(Text)        # the card's text when it was retained
+    dots: Mapped[Optional[int]] = mapped_column()   # its dots in that vote
+    rank: Mapped[int] = mapped_column()
+
+    card: Mapped[Optional[Card]] = relationship()
 
 
 def touch(workshop: Workshop) -> None:

@@ -33,11 +33,12 @@ class Region:
     audience: str      # access.EVERYONE, access.SCREEN or access.FAC
     render: Callable[..., str]
     keyed: bool = False
+    swap: str = "outerHTML"   # "outerMorph" keeps elements, so CSS transitions animate changes
 
     def push_html(self, workshop, key: str) -> str:
         if self.keyed:
             return self.render(workshop, key)
-        return partial(self.name, self.render(workshop))
+        return partial(self.name, self.render(workshop), self.swap)
 
 
 def channel(workshop_id: int, audience: str, lang: str) -> str:
@@ -62,8 +63,8 @@ class Realtime:
         self._flushing: dict[int, threading.Lock] = {}   # one flush at a time per workshop
         self._sent = SentRevisions(app.config["REDIS_URL"])
 
-    def register(self, name, audience, render, keyed=False):
-        self.regions[name] = Region(name, audience, render, keyed)
+    def register(self, name, audience, render, keyed=False, swap="outerHTML"):
+        self.regions[name] = Region(name, audience, render, keyed, swap)
 
     def announce(self, workshop_id: int, regions) -> None:
         interval = self.app.config["REALTIME_COALESCE_MS"] / 1000
@@ -156,9 +157,9 @@ def init_app(app) -> None:
     app.extensions["realtime"] = Realtime(app)
 
 
-def register_region(app, name: str, audience: str, render) -> None:
+def register_region(app, name: str, audience: str, render, swap: str = "outerHTML") -> None:
     """A region re-rendered whole: render(workshop) -> HTML whose root has id=name."""
-    app.extensions["realtime"].register(name, audience, render)
+    app.extensions["realtime"].register(name, audience, render, swap=swap)
 
 
 def register_family(app, name: str, audience: str, render) -> None:
@@ -217,4 +218,5 @@ def on_connect(auth=None):
     lang = str(get_locale())  # the same choice as the pages this socket belongs to
     for audience in rooms:
         join_room(channel(workshop.id, audience, lang))
-    emit("hello", {"rev": workshop.revision})
+    # The server's clock too, so that every screen's countdown agrees to the second.
+    emit("hello", {"rev": workshop.revision, "now": int(time.time() * 1000)})

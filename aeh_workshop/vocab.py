@@ -16,6 +16,7 @@ CARD_KINDS = {
     "link": _l("Lien existant"),
     "wish": _l("Envie"),
     "idea": _l("Idée"),
+    "action": _l("Action"),
 }
 
 # Le Rameau's four categories of company–association partnership.
@@ -74,6 +75,27 @@ PHASE_HINTS = {
     "vote": _l("Votez pour les priorités."),
     "build": _l("Construisons ensemble offres communes et plans d'action."),
     "closing": _l("Merci ! Les résultats vont être partagés."),
+}
+
+
+# Dot votes: results split three ways; what is put to the vote.
+VOTE_GROUPS = {
+    "company": _l("Entreprises"),
+    "association": _l("Associations"),
+    "other": _l("Autres"),
+}
+
+VOTE_SCOPES = {
+    "all": _l("Toutes les cartes visibles"),
+    "cluster": _l("Un regroupement"),
+    "shortlist": _l("Une présélection de cartes"),
+    "actions": _l("Les cartes « Action »"),
+}
+
+VOTE_STATUSES = {
+    "draft": _l("En préparation"),
+    "open": _l("Ouvert"),
+    "closed": _l("Fermé"),
 }
 
 

@@ -119,10 +119,14 @@ def _revision(app, workshop_id):
         return db.session.get(Workshop, workshop_id).revision
 
 
-def test_hello_gives_the_revision_on_connect(app, room, socket_for):
+def test_hello_gives_the_revision_and_the_server_clock_on_connect(app, room, socket_for):
+    import time
+    before = int(time.time() * 1000)
     s = socket_for(room["participant"], room["code"])
-    hello = [m for m in s.get_received() if m["name"] == "hello"]
-    assert hello == [{"name": "hello", "args": [{"rev": _revision(app, room["id"])}], "namespace": "/"}]
+    hello = [m["args"][0] for m in s.get_received() if m["name"] == "hello"]
+    assert [m["rev"] for m in hello] == [_revision(app, room["id"])]
+    # Phase timers on every screen count down from the server's clock.
+    assert before <= hello[0]["now"] <= int(time.time() * 1000)
 
 
 @pytest.mark.parametrize("who", ["stranger", "other_participant", "bad_code"])

@@ -1,8 +1,8 @@
 """Forms for workshops."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, Email, Length
+from wtforms import EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional
 
 from ..vocab import PHASES, STATUSES, TEMPLATES, choices
 
@@ -24,3 +24,9 @@ class StatusForm(FlaskForm):
 class CoFacilitatorForm(FlaskForm):
     email = EmailField(_l("Adresse e-mail de l'animateur·rice"),
                        validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class TimerForm(FlaskForm):
+    action = HiddenField(validators=[AnyOf(["start", "pause", "resume", "add", "stop"],
+                                           message=_l("Action inconnue."))])
+    minutes = IntegerField(_l("Minutes"), default=10, validators=[Optional()])

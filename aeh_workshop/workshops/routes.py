@@ -9,17 +9,24 @@ from ..extensions import db
 from ..models import Workshop
 from ..network import public_url
 from . import service
-from .forms import CoFacilitatorForm, PhaseForm, StatusForm, WorkshopForm
+from .forms import CoFacilitatorForm, PhaseForm, StatusForm, TimerForm, WorkshopForm
 
 bp = Blueprint("workshops", __name__, url_prefix="/workshops")
 
 
 @bp.record_once
 def _regions(state):
-    realtime.register_region(state.app, "phase", access.EVERYONE,
-                             lambda w: render_template("workshops/_phase.html", workshop=w))
-    realtime.register_region(state.app, "phasectl", access.FAC,
-                             lambda w: render_template("workshops/_phasectl.html", workshop=w))
+    realtime.register_region(state.app, "phase", access.EVERYONE, _render_phase)
+    realtime.register_region(state.app, "phasectl", access.FAC, _render_phasectl)
+
+
+def _render_phase(workshop):
+    return render_template("workshops/_phase.html", workshop=workshop, timer=service.timer(workshop))
+
+
+def _render_phasectl(workshop, error=None):
+    return render_template("workshops/_phasectl.html", workshop=workshop, timer=service.timer(workshop),
+                           timer_form=TimerForm(formdata=None), error=error)
 
 
 def _workshop(workshop_id: int) -> Workshop:
@@ -89,7 +96,7 @@ def phase(workshop_id):
     form = PhaseForm()
     if form.validate_on_submit():
         service.set_phase(workshop, form.phase.data)
-        return render_template("workshops/_phasectl.html", workshop=workshop)
+        return _render_phasectl(workshop)
     return _refused(workshop, form)
 
 
@@ -102,8 +109,8 @@ def status(workshop_id):
         try:
             service.set_status(workshop, form.status.data)
         except service.WorkshopError as exc:
-            return render_template("workshops/_phasectl.html", workshop=workshop, error=str(exc)), 409
-        return render_template("workshops/_phasectl.html", workshop=workshop)
+            return _render_phasectl(workshop, str(exc)), 409
+        return _render_phasectl(workshop)
     return _refused(workshop, form)
 
 
@@ -125,6 +132,20 @@ def add_facilitator(workshop_id):
                            cofac_form=form, message=message), status
 
 
+@bp.post("/<id:workshop_id>/timer")
+def timer(workshop_id):
+    """The phase's countdown: start, pause, resume, add minutes, stop."""
+    workshop = _workshop(workshop_id)
+    form = TimerForm()
+    if form.validate_on_submit():
+        try:
+            service.timer_action(workshop, form.action.data, form.minutes.data)
+        except service.WorkshopError as exc:
+            return _render_phasectl(workshop, str(exc)), 422
+        return _render_phasectl(workshop)
+    return _refused(workshop, form)
+
+
 def _refused(workshop, form):
     errors = "; ".join(e for errs in form.errors.values() for e in errs)
-    return render_template("workshops/_phasectl.html", workshop=workshop, error=errors), 422
+    return _render_phasectl(workshop, errors), 422

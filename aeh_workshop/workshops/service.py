@@ -1,5 +1,7 @@
 """Workshops: creation, editing, status, phases and co-facilitators."""
 import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from flask_babel import gettext as _
 
@@ -66,6 +68,7 @@ def set_phase(workshop: Workshop, phase: str) -> None:
     if phase not in PHASES:
         raise WorkshopError(_("Phase inconnue."))
     workshop.phase = phase
+    workshop.timer_phase = workshop.timer_ends_at = workshop.timer_left = None   # each phase has its own
     touch(workshop)
     db.session.commit()
     realtime.announce(workshop, "phase", "phasectl")
@@ -92,3 +95,81 @@ def add_co_facilitator(workshop: Workshop, email: str) -> Facilitator:
     workshop.co_facilitators.append(user)
     db.session.commit()
     return user
+
+
+# ------------------------------------------------------------- phase timer
+
+TIMER_MAX_MINUTES = 120
+
+
+@dataclass(frozen=True)
+class Timer:
+    """The phase's countdown as screens show it, derived from the stored end time."""
+    state: str                    # idle, running, paused, over
+    ends_at: datetime | None      # while running (naive UTC)
+    left: int                     # seconds to go (0 when over or idle)
+    now: datetime                 # when this was worked out, for clients to set their clocks
+
+    @property
+    def ends_ms(self) -> int | None:
+        return _epoch_ms(self.ends_at) if self.ends_at else None
+
+    @property
+    def now_ms(self) -> int:
+        return _epoch_ms(self.now)
+
+    @property
+    def clock(self) -> str:
+        minutes, seconds = divmod(self.left, 60)
+        return f"{minutes:02d}:{seconds:02d}"
+
+
+def timer(workshop: Workshop, now: datetime | None = None) -> Timer:
+    now = now or utcnow()
+    if workshop.timer_phase != workshop.phase:
+        return Timer("idle", None, 0, now)
+    if workshop.timer_left is not None:
+        return Timer("paused", None, workshop.timer_left, now)
+    if workshop.timer_ends_at is not None:
+        left = max(0, int(-(-(workshop.timer_ends_at - now).total_seconds() // 1)))   # ceil: 0:00 means over
+        return Timer("over" if left == 0 else "running", workshop.timer_ends_at, left, now)
+    return Timer("idle", None, 0, now)
+
+
+def timer_action(workshop: Workshop, action: str, minutes: int | None = None) -> None:
+    """start (minutes), pause, resume, add (minutes), stop."""
+    now = utcnow()
+    current = timer(workshop, now)
+    if action in ("start", "add") and (minutes is None or not 1 <= minutes <= TIMER_MAX_MINUTES):
+        raise WorkshopError(_("Indiquez une durée entre 1 et %(max)d minutes.", max=TIMER_MAX_MINUTES))
+    if action == "start":
+        _run(workshop, now + timedelta(minutes=minutes))
+    elif action == "pause" and current.state == "running":
+        workshop.timer_ends_at, workshop.timer_left = None, current.left
+    elif action == "resume" and current.state == "paused":
+        _run(workshop, now + timedelta(seconds=current.left))
+    elif action == "add" and current.state in ("running", "paused", "over"):
+        left = current.left + minutes * 60
+        if left > TIMER_MAX_MINUTES * 60:
+            raise WorkshopError(_("Le minuteur ne peut pas dépasser %(max)d minutes.", max=TIMER_MAX_MINUTES))
+        if current.state == "paused":
+            workshop.timer_left = left
+        elif current.state == "running":
+            workshop.timer_ends_at += timedelta(minutes=minutes)
+        else:
+            _run(workshop, now + timedelta(minutes=minutes))
+    elif action == "stop":
+        workshop.timer_phase = workshop.timer_ends_at = workshop.timer_left = None
+    else:
+        raise WorkshopError(_("Le minuteur ne peut pas faire cela maintenant."))
+    touch(workshop)
+    db.session.commit()
+    realtime.announce(workshop, "phase", "phasectl")
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.replace(tzinfo=timezone.utc).timestamp() * 1000)
+
+
+def _run(workshop: Workshop, ends_at: datetime) -> None:
+    workshop.timer_phase, workshop.timer_ends_at, workshop.timer_left = workshop.phase, ends_at, None

@@ -72,11 +72,43 @@
     }
   }
 
+  // Phase timer: every screen counts down to the same server end time. The
+  // offset between this clock and the server's comes from the socket's hello
+  // (or, until then, from when the timer was rendered).
+  let clockOffset = null;
+  function tickTimers() {
+    for (const el of document.querySelectorAll("[data-timer]")) {
+      if (el.dataset.state !== "running" && el.dataset.state !== "over") continue;
+      const offset = clockOffset ?? (el._offset ??= Number(el.dataset.now) - Date.now());
+      const left = Math.max(0, Math.ceil((Number(el.dataset.ends) - (Date.now() + offset)) / 1000));
+      const clock = String(Math.floor(left / 60)).padStart(2, "0") + ":" + String(left % 60).padStart(2, "0");
+      const text = el.querySelector(".clock");
+      if (text && text.textContent !== clock) text.textContent = clock;
+      if (left === 0 && el.dataset.state !== "over") {
+        el.dataset.state = "over";
+        el.classList.replace("is-running", "is-over");
+        const note = el.querySelector(".timer-note");
+        if (note) note.textContent = note.dataset.overText;
+      }
+    }
+  }
+  setInterval(tickTimers, 250);
+
+  // Dot voting from the keyboard: + and − on a focused ballot row.
+  document.addEventListener("keydown", (event) => {
+    const row = event.target.closest && event.target.closest("[data-ballot-row]");
+    if (!row || event.target.matches("input, textarea, select")) return;
+    const button = ["+", "="].includes(event.key) ? row.querySelector("[data-add]")
+      : ["-", "−", "_"].includes(event.key) ? row.querySelector("[data-remove]") : null;
+    if (button && !button.disabled) { event.preventDefault(); button.click(); }
+  });
+
   const socket = io({ auth: { workshop: code }, transports: ["websocket", "polling"], tryAllTransports: true });
   socket.on("connect", () => body.classList.remove("offline"));
   socket.on("disconnect", () => body.classList.add("offline"));
   socket.on("connect_error", () => body.classList.add("offline"));
   socket.on("hello", (msg) => {
+    if (typeof msg.now === "number") { clockOffset = msg.now - Date.now(); tickTimers(); }
     // Anything since the last complete fetch may have been missed while offline.
     if (msg.rev !== synced) resync();
   });
