@@ -24,8 +24,9 @@ i18n:
 bench:
 	@scripts/bootstrap.sh requirements-dev.txt
 	.venv/bin/python bench/push_fanout.py
+	.venv/bin/python bench/vote_tally.py
 
 screenshots:
 	@scripts/system-deps.sh
 	@scripts/bootstrap.sh requirements-dev.txt
-	SCREENSHOTS_DIR=docs .venv/bin/python -m pytest tests/test_browser.py -q
+	SCREENSHOTS_DIR=docs .venv/bin/python -m pytest tests/test_browser.py tests/test_browser_vote.py -q

@@ -53,6 +53,10 @@ def create_app(test_config=None):
                       message_queue=app.config["REDIS_URL"])
     app.before_request(_remember_language)
     app.context_processor(_template_globals)
+    from . import vocab
+    # Also for macros called from Python (get_template_attribute), which get no context.
+    app.jinja_env.globals.update(vocab=vocab, LANGUAGES=config.LANGUAGES,
+                                 region_attrs=realtime.region_attrs, render_region=realtime.render_region)
 
     from . import cli
     cli.init_app(app)
@@ -87,9 +91,7 @@ def _remember_language():
 
 def _template_globals():
     from flask_babel import get_locale
-    from . import vocab
-    return {"lang": str(get_locale() or "fr"), "LANGUAGES": config.LANGUAGES, "vocab": vocab,
-            "region_attrs": realtime.region_attrs, "render_region": realtime.render_region}
+    return {"lang": str(get_locale() or "fr")}
 
 
 def _sqlite_pragmas(app):

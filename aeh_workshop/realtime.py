@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import Blueprint, abort, current_app, make_response, request
+from flask import Blueprint, abort, current_app, g, make_response, request
 from flask_babel import force_locale, get_locale
 from flask_socketio import emit, join_room
 from markupsafe import Markup
@@ -110,6 +110,7 @@ class Realtime:
                 socketio.emit("push", {"channel": ch, "rev": rev, "since": since, "html": html}, to=ch)
 
     def _render(self, workshop, names) -> dict[str, str]:
+        g.realtime_memo = {}   # see once(): shared by every region and language of this flush
         messages: dict[str, list[str]] = {}
         for lang in LANGUAGES:
             with force_locale(lang):
@@ -173,6 +174,17 @@ def announce(workshop: Workshop, *regions: str) -> None:
     # would open a new transaction (and hold a connection) just for the id.
     workshop_id = inspect(workshop).identity[0]
     current_app.extensions["realtime"].announce(workshop_id, regions)
+
+
+def once(key, compute):
+    """Compute a value once per flush, for all the regions and languages that show it
+    (say, a vote's tally). Outside a flush, just compute it."""
+    memo = g.get("realtime_memo")
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 def render_region(workshop: Workshop, name: str) -> Markup:

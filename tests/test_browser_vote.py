@@ -53,6 +53,7 @@ def test_two_participants_vote_and_the_projector_follows(chromium, server, tmp_p
     fac.fill("#email", "camille@example.org")
     fac.fill("#password", PASSWORD)
     fac.get_by_role("button", name="Se connecter").click()
+    expect(fac).to_have_url(re.compile(r"/workshops/$"))
     fac.goto(f"/workshops/{workshop['id']}")
     _wait_live(fac)
     panel = fac.locator("#votectl")
@@ -60,7 +61,7 @@ def test_two_participants_vote_and_the_projector_follows(chromium, server, tmp_p
     panel.locator("#budget").fill("4")
     panel.locator("#cap").fill("2")
     panel.get_by_role("button", name="Enregistrer les règles").click()
-    expect(panel).to_contain_text("Vote enregistré")
+    expect(panel.locator(".badge")).to_have_text("En préparation")
     panel.get_by_role("button", name="Ouvrir le vote").click()
     expect(panel.locator(".badge")).to_have_text("Ouvert")
 

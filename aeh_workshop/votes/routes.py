@@ -1,6 +1,7 @@
 """Dot votes: the facilitator's settings and controls, participants' dots, results, priorities."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, get_template_attribute, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
@@ -27,27 +28,40 @@ def _regions(state):
 
 
 def _labels() -> dict:
+    """Words the result bars repeat on every row, translated once per render."""
+    voters: dict[int, str] = {}
+
+    def voters_label(n: int) -> str:
+        if n not in voters:
+            voters[n] = ngettext("%(num)d votant·e", "%(num)d votant·es", n)
+        return voters[n]
     return {"groups": {g: str(label) for g, label in vocab.VOTE_GROUPS.items()},
-            "kinds": vocab.resolved()["kinds"]}
+            "rank": _("Rang"), "tie": _("ex æquo"), "retained": _("priorité"), "retain": _("Retenir"),
+            "voters": voters_label}
+
+
+def _results(vote):
+    """The vote's tally, summed once per push for every region and language showing it."""
+    return realtime.once(("vote-results", vote.id), lambda: service.results(vote))
 
 
 def _render_results(workshop):
     """Participants' view: nothing of the tally until results are live or revealed."""
     vote = service.current(workshop)
-    results = service.results(vote) if service.results_public(vote) else None
+    results = _results(vote) if service.results_public(vote) else None
     return render_template("votes/_results.html", workshop=workshop, vote=vote, results=results, labels=_labels())
 
 
 def _render_screentally(workshop):
     vote = service.current(workshop)
-    results = service.results(vote) if vote and vote.status != "draft" else None
+    results = _results(vote) if vote and vote.status != "draft" else None
     return render_template("votes/_screentally.html", workshop=workshop, vote=vote, results=results,
                            labels=_labels())
 
 
 def _render_facresults(workshop):
     vote = service.current(workshop)
-    results = service.results(vote) if vote and vote.status != "draft" else None
+    results = _results(vote) if vote and vote.status != "draft" else None
     retained = {p.card_id for p in service.priorities(workshop)}
     return render_template("votes/_facresults.html", workshop=workshop, vote=vote, results=results,
                            retained=retained, labels=_labels(), promote_form=PromoteForm())
@@ -106,10 +120,17 @@ def ballot(code):
 
 @bp.post("/votes/<id:vote_id>/cards/<id:card_id>")
 def set_dots(code, vote_id, card_id):
-    """Set this participant's dots on a card to N (idempotent)."""
+    """Set this participant's dots on a card to N (idempotent).
+
+    The answer (htmx) replaces only what changed on the ballot: the dots left,
+    the message, and that card's row, so a vote costs the same on a board of
+    ten cards or a thousand.
+    """
+    from ..board.service import card_or_404
     workshop = by_code_or_404(code)
     participant = _participant_or_403(workshop)
     vote = service.vote_or_404(workshop, vote_id)
+    card = card_or_404(workshop, card_id)
     form = DotsForm()
     message, status = None, 200
     if not form.validate_on_submit():
@@ -123,9 +144,12 @@ def set_dots(code, vote_id, card_id):
         if message:
             flash(message, "error")
         return redirect(url_for("participants.page", code=workshop.join_code) + "#votebox")
-    ballot = service.ballot(service.vote_or_404(workshop, vote_id), participant)
-    return render_template("votes/_ballot.html", workshop=workshop, vote=ballot.vote, ballot=ballot,
-                           message=message), status
+    ballot = service.ballot(service.vote_or_404(workshop, vote_id), participant, cards=False)
+    head, note, row = (get_template_attribute("votes/_ballot_parts.html", name) for name in ("head", "message", "row"))
+    html = (realtime.partial("ballot-head", head(ballot.vote, ballot), "outerMorph")
+            + realtime.partial("ballot-msg", note(message))
+            + realtime.partial(f"ballot-{card.id}", row(workshop, ballot.vote, ballot, card), "outerMorph"))
+    return html, status
 
 
 # ------------------------------------------------------------ facilitators

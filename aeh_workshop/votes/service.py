@@ -265,15 +265,19 @@ class Ballot:
         return max(0, self.budget - self.used)
 
 
-def ballot(vote: Vote, participant: Participant) -> Ballot:
+def ballot(vote: Vote, participant: Participant, cards: bool = True) -> Ballot:
+    """The participant's ballot; without its cards when only the counts are needed."""
     mine = my_dots(vote, participant.id)
+    budget, cap = budget_for(vote, participant.kind), cap_for(vote, participant.kind)
+    if not cards:
+        return Ballot(vote, [], mine, budget, cap)
     cards = votable_cards(vote)
     shown = {c.id for c in cards}
     # Dots on a card that left the vote (hidden, moved) can still be taken back.
     extra = [cid for cid in mine if cid not in shown]
     if extra:
         cards += list(db.session.scalars(db.select(Card).where(Card.id.in_(extra)).order_by(Card.id)))
-    return Ballot(vote, cards, mine, budget_for(vote, participant.kind), cap_for(vote, participant.kind))
+    return Ballot(vote, cards, mine, budget, cap)
 
 
 # ----------------------------------------------------------------- results

@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 
 from .. import guard, realtime
 from ..extensions import db
-from ..models import Facilitator, Workshop, co_facilitators, touch, utcnow
+from ..models import Facilitator, Vote, Workshop, co_facilitators, touch, utcnow
+from ..votes.service import STATE_REGIONS as VOTE_STATE_REGIONS
 from ..vocab import PHASES
 
 # No 0/O or 1/I/L: codes are read aloud and copied from a wall.
@@ -78,11 +79,16 @@ def set_status(workshop: Workshop, status: str) -> None:
     """Draft → live → closed (a closed workshop can be reopened)."""
     if status not in TRANSITIONS.get(workshop.status, set()):
         raise WorkshopError(_("Ce changement de statut n'est pas possible."))
+    # A closed workshop takes no more dots, and its vote says so. The vote's row
+    # is locked before the workshop's, in the same order as a dot's transaction.
+    closing_vote = status == "closed" and db.session.execute(
+        db.update(Vote).where(Vote.workshop_id == workshop.id, Vote.status == "open").values(status="closed")
+    ).rowcount > 0
     workshop.status = status
     workshop.closed_at = utcnow() if status == "closed" else None
     touch(workshop)
     db.session.commit()
-    realtime.announce(workshop, "phase", "phasectl")
+    realtime.announce(workshop, "phase", "phasectl", *(VOTE_STATE_REGIONS if closing_vote else ()))
 
 
 def add_co_facilitator(workshop: Workshop, email: str) -> Facilitator:
