@@ -62,8 +62,19 @@ def test_two_participants_vote_and_the_projector_follows(chromium, server, tmp_p
     panel.locator("#cap").fill("2")
     panel.get_by_role("button", name="Enregistrer les règles").click()
     expect(panel.locator(".badge")).to_have_text("En préparation")
+
+    # Nadia (on a phone) is already in the room when the vote opens: her ballot arrives by itself.
+    phone = {"viewport": {"width": 420, "height": 900}, "is_mobile": True, "has_touch": True}
+    nadia_ctx, nadia = _context(chromium, server, errors, **phone)
+    nadia.goto(f"/w/{code}")
+    _join(nadia, "Nadia Haddad", "Tremplin Emploi Ain", "association")
+    _wait_live(nadia)
+    expect(nadia.locator("#ballot")).to_have_count(0)
+    nadia.evaluate("window.__marker = 1")
     panel.get_by_role("button", name="Ouvrir le vote").click()
     expect(panel.locator(".badge")).to_have_text("Ouvert")
+    expect(nadia.locator("#ballot")).to_contain_text("Il vous reste 4 gommettes", timeout=LIVE)
+    assert nadia.evaluate("window.__marker") == 1, "the participant's page was reloaded"
 
     # A 5-minute countdown for the phase.
     fac.locator("#timer-minutes").fill("5")
@@ -78,17 +89,12 @@ def test_two_participants_vote_and_the_projector_follows(chromium, server, tmp_p
     expect(screen.locator("#phase .timer .clock")).to_have_text(re.compile(r"0[45]:\d\d"))
     screen.evaluate("window.__marker = 1")
 
-    # Two participants: Nadia on a phone, Julien on a laptop.
-    phone = {"viewport": {"width": 420, "height": 900}, "is_mobile": True, "has_touch": True}
-    nadia_ctx, nadia = _context(chromium, server, errors, **phone)
-    nadia.goto(f"/w/{code}")
-    _join(nadia, "Nadia Haddad", "Tremplin Emploi Ain", "association")
+    # Julien joins from a laptop once the vote is open: his page comes with his ballot.
     julien_ctx, julien = _context(chromium, server, errors, viewport={"width": 1280, "height": 900})
     julien.goto(f"/w/{code}")
     _join(julien, "Julien Moreau", "Boulangeries Moreau", "company")
-    for page in (nadia, julien):
-        _wait_live(page)
-        expect(page.locator("#ballot")).to_contain_text("Il vous reste 4 gommettes")
+    _wait_live(julien)
+    expect(julien.locator("#ballot")).to_contain_text("Il vous reste 4 gommettes")
 
     forum, binomes = ids[IDEAS[0]], ids[IDEAS[1]]
     nadia.locator(f"#add-{forum}").tap()

@@ -29,4 +29,4 @@ class CoFacilitatorForm(FlaskForm):
 class TimerForm(FlaskForm):
     action = HiddenField(validators=[AnyOf(["start", "pause", "resume", "add", "stop"],
                                            message=_l("Action inconnue."))])
-    minutes = IntegerField(_l("Minutes"), default=10, validators=[Optional()])
+    minutes = IntegerField(_l("Minutes"), validators=[Optional()])   # required by start and add (service)

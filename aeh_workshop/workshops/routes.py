@@ -26,7 +26,7 @@ def _render_phase(workshop):
 
 def _render_phasectl(workshop, error=None):
     return render_template("workshops/_phasectl.html", workshop=workshop, timer=service.timer(workshop),
-                           timer_form=TimerForm(formdata=None), error=error)
+                           error=error)
 
 
 def _workshop(workshop_id: int) -> Workshop:
