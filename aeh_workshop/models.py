@@ -191,6 +191,7 @@ class Priority(db.Model):
     rank: Mapped[int] = mapped_column()
 
     card: Mapped[Optional[Card]] = relationship()
+    vote: Mapped[Optional[Vote]] = relationship()
 
 
 def touch(workshop: Workshop) -> None:

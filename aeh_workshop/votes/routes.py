@@ -84,7 +84,10 @@ def _choices(form, workshop, cards):
 
 
 def _render_priorities(workshop):
-    return render_template("votes/_priorities.html", workshop=workshop, priorities=service.priorities(workshop))
+    """Everyone's list of priorities; their dots only once that vote's results are public."""
+    ranked = service.priorities(workshop)
+    public = {p.vote_id for p in ranked if p.vote is not None and service.results_public(p.vote)}
+    return render_template("votes/_priorities.html", workshop=workshop, priorities=ranked, public=public)
 
 
 def _render_prioctl(workshop, error=None):
@@ -134,7 +137,7 @@ def set_dots(code, vote_id, card_id):
     form = DotsForm()
     message, status = None, 200
     if not form.validate_on_submit():
-        message, status = "; ".join(e for errs in form.errors.values() for e in errs), 422
+        message, status = "; ".join(str(e) for errs in form.errors.values() for e in errs), 422
     else:
         try:
             service.set_dots(workshop, vote, participant, card_id, form.dots.data)

@@ -215,7 +215,7 @@ def set_dots(workshop: Workshop, vote: Vote, participant: Participant, card_id: 
             db.session.rollback()   # nothing to do: no revision bump, no push
             return False
         if dots > before:
-            _check_increase(vote, participant, card_id, dots, sum(mine.values()) - before + dots)
+            _check_increase(vote, participant, card_id, dots, used=sum(mine.values()), before=before)
         row = db.session.scalar(db.select(Dot).filter_by(vote_id=vote.id, participant_id=participant.id, card_id=card_id))
         if dots == 0:
             db.session.delete(row)
@@ -232,8 +232,9 @@ def set_dots(workshop: Workshop, vote: Vote, participant: Participant, card_id: 
     return True
 
 
-def _check_increase(vote: Vote, participant: Participant, card_id: int, dots: int, total: int) -> None:
-    """Adding dots: the card must be open to the vote, within the cap and the budget."""
+def _check_increase(vote: Vote, participant: Participant, card_id: int, dots: int, used: int, before: int) -> None:
+    """Adding dots (from `before` to `dots` on this card, `used` in all so far):
+    the card must be open to the vote, within the cap and the budget."""
     votable = db.session.scalar(votable_query(vote).with_only_columns(Card.id).where(Card.id == card_id))
     if votable is None:
         raise VoteError(_("Cette carte n'est pas soumise au vote."))
@@ -241,8 +242,8 @@ def _check_increase(vote: Vote, participant: Participant, card_id: int, dots: in
     if dots > cap:
         raise VoteError(_("Au plus %(n)d gommettes par carte.", n=cap))
     budget = budget_for(vote, participant.kind)
-    if total > budget:
-        left = budget - (total - dots)
+    if used - before + dots > budget:
+        left = budget - used
         raise VoteError(_("Pas assez de gommettes : il vous en reste %(left)d sur %(budget)d. "
                           "Retirez-en d'une autre carte d'abord.", left=max(0, left), budget=budget))
 
@@ -333,14 +334,16 @@ def results(vote: Vote) -> Results:
     group_dots = dict.fromkeys(GROUPS, 0)
     for card_id, kind, dots, voters in tallied:
         row = by_card.get(card_id)
-        group_dots[group_of(kind)] += int(dots)
-        if row is None:
+        if row is None:   # a hidden card
             continue
+        group_dots[group_of(kind)] += int(dots)
         row.dots += int(dots)
         row.voters += int(voters)
         row.groups[group_of(kind)] += int(dots)
-    totals = db.session.execute(db.select(db.func.coalesce(db.func.sum(Dot.dots), 0),
-                                          db.func.count(db.distinct(Dot.participant_id))).filter_by(vote_id=vote.id)).one()
+    # The headline counts what the bars show: dots on hidden cards are left out.
+    totals = db.session.execute(
+        db.select(db.func.coalesce(db.func.sum(Dot.dots), 0), db.func.count(db.distinct(Dot.participant_id)))
+        .join(Card, Card.id == Dot.card_id).where(Dot.vote_id == vote.id, Card.hidden.is_(False))).one()
     rows = list(by_card.values())
     group_rows = {g: _rank(rows, lambda r, g=g: r.groups[g]) for g in GROUPS} if vote.by_kind else {}
     return Results(vote, _rank(rows, lambda r: r.dots), int(totals[0]), int(totals[1]), group_dots, group_rows)
