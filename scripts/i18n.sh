@@ -55,3 +55,10 @@ else
 fi
 
 "$PYBABEL" compile --input-file="$PO" --output-file="${PO%.po}.mo" --locale="$LOCALE" --statistics
+
+# French: the source language; its catalogue only holds plural forms, so that
+# "0 gommette" follows French's rule (see scripts/french_plurals.py).
+FR_PO=$TRANSLATIONS/fr/LC_MESSAGES/messages.po
+PYTHON=python3; [[ -x .venv/bin/python ]] && PYTHON=.venv/bin/python
+"$PYTHON" scripts/french_plurals.py "$POT" "$FR_PO"
+"$PYBABEL" compile --input-file="$FR_PO" --output-file="${FR_PO%.po}.mo" --locale=fr --statistics

@@ -161,3 +161,21 @@ def test_plural_forms_in_english(make_workshop, join_as):
     assert re.search(r'class="count">1 participant</span>', html)
     join_as(code, name="Bob")
     assert re.search(r'class="count">2 participants</span>', page(alice, f"/w/{code}"))
+
+
+FR_DIR = ROOT / "aeh_workshop" / "translations" / "fr" / "LC_MESSAGES"
+
+
+def test_french_plurals_follow_french_rules(app):
+    """French says « 0 gommette »: its catalogue holds every plural message of the
+    sources (scripts/i18n.sh writes it) with French's plural rule."""
+    from flask_babel import force_locale, ngettext
+    plurals = {msgid for (msgid, _ctx) in extracted_messages() if isinstance(msgid, tuple)}
+    with open(FR_DIR / "messages.mo", "rb") as fh:
+        compiled = read_mo(fh)
+    assert plurals and plurals <= {tuple(m.id) for m in compiled if m.pluralizable}, "run scripts/i18n.sh"
+    with app.test_request_context("/"), force_locale("fr"):
+        assert [ngettext("%(num)d gommette", "%(num)d gommettes", n) for n in (0, 1, 2)] == \
+            ["0 gommette", "1 gommette", "2 gommettes"]
+    with app.test_request_context("/"):   # French is the default language
+        assert ngettext("%(num)d participant·e", "%(num)d participant·es", 0) == "0 participant·e"
