@@ -3,7 +3,7 @@ import secrets
 
 from .accounts import service as accounts
 from .extensions import db
-from .models import Card, Participant, touch
+from .models import Card, Dot, Participant, Vote, touch
 from .participants.service import hash_pin, organisation
 from .workshops import service as workshops
 
@@ -39,6 +39,16 @@ CARDS = [
      "Clinique du Val de Saône", "economic", "recrutement", "company_to_association", "past"),
 ]
 
+# Each person's dots so far: (card index, dots), within 5 dots and 3 per card.
+DOTS = [
+    [(5, 2), (6, 2), (3, 1)],
+    [(0, 3), (4, 2)],
+    [(5, 3), (6, 1)],
+    [(4, 2), (5, 2), (6, 1)],
+    [(4, 3), (5, 1), (0, 1)],
+    [(6, 3), (4, 1)],
+]
+
 
 def create_demo(password: str):
     """Create (or refresh) the demo facilitator and a new demo workshop."""
@@ -52,17 +62,26 @@ def create_demo(password: str):
         user, "Entreprises et associations de l'Ain : nos coopérations",
         "Partager nos pratiques, recenser nos liens existants et choisir ensemble les "
         "partenariats à développer.", "partnership_map")
-    workshop.status, workshop.phase = "live", "collect"
+    workshop.status, workshop.phase = "live", "vote"
     orgs = [organisation(org, kind) for _name, org, kind in PEOPLE]
     people = [Participant(workshop=workshop, display_name=name, kind=kind, organisation=org,
                           pin_hash=hash_pin(f"{secrets.randbelow(10**6):06d}"))
               for (name, _org, kind), org in zip(PEOPLE, orgs)]
     db.session.add_all(people)
     partners = {p: organisation(p) for p in {card[3] for card in CARDS} if p}
-    for author, kind, text, partner, category, subtype, direction, status in CARDS:
-        db.session.add(Card(workshop_id=workshop.id, author=people[author], kind=kind, text=text,
-                            partner=partners.get(partner), category=category,
-                            subtype=subtype, direction=direction, link_status=status))
+    cards = [Card(workshop_id=workshop.id, author=people[author], kind=kind, text=text,
+                  partner=partners.get(partner), category=category, subtype=subtype, direction=direction,
+                  link_status=status)
+             for author, kind, text, partner, category, subtype, direction, status in CARDS]
+    db.session.add_all(cards)
+    # A dot vote under way, results split between companies and associations.
+    vote = Vote(workshop_id=workshop.id, title="Quels partenariats développer en priorité ?", status="open",
+                by_kind=True, kind_budgets={"company": 5, "association": 5, "other": 5})
+    db.session.add(vote)
+    db.session.flush()
+    for person, placed in zip(people, DOTS):
+        db.session.add_all(Dot(vote_id=vote.id, participant_id=person.id, card_id=cards[card].id, dots=n)
+                           for card, n in placed)
     touch(workshop)
     db.session.commit()
     return workshop, user

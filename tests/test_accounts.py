@@ -2,7 +2,7 @@
 import re
 
 from aeh_workshop.extensions import db
-from aeh_workshop.models import Card, Facilitator, Workshop
+from aeh_workshop.models import Card, Dot, Facilitator, Vote, Workshop
 from conftest import PASSWORD
 
 
@@ -95,6 +95,12 @@ def test_demo_command(app):
         assert {"company", "association"} <= kinds
         categories = set(db.session.scalars(db.select(Card.category).filter_by(workshop_id=workshop.id)))
         assert categories >= {"mecenat", "practices", "economic", "innovation"}
+        # A vote under way, within its rules: at most 5 dots a person and 3 a card.
+        vote = db.session.scalar(db.select(Vote).filter_by(workshop_id=workshop.id))
+        assert vote.status == "open" and vote.by_kind
+        per_person = db.session.execute(db.select(Dot.participant_id, db.func.sum(Dot.dots), db.func.max(Dot.dots))
+                                        .filter_by(vote_id=vote.id).group_by(Dot.participant_id)).all()
+        assert len(per_person) >= 4 and all(total <= 5 and most <= 3 for _p, total, most in per_person)
     client = app.test_client()
     resp = client.post("/login", data={"email": password.group(1), "password": password.group(2)})
     assert resp.status_code == 302

@@ -284,7 +284,7 @@ def test_over_budget_message_counts_the_dots_really_left(voting, first):
     resp = voting.put("Nadia", vid, card, before + 1)
     assert (resp.status_code, _alert(resp)) == (
         409, "Pas assez de gommettes : il vous en reste 0 sur 5. Retirez-en d'une autre carte d'abord.")
-    assert "Il vous reste 0 gommettes" in _page(resp)      # what the ballot's head says meanwhile
+    assert "Il vous reste 0 gommette<" in _page(resp)      # what the ballot's head says (French: singular for 0)
     assert voting.dots(vid) == {("Nadia", A): 3, ("Nadia", B): 2}
 
 
