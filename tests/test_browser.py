@@ -194,6 +194,10 @@ def test_workshop_in_three_browsers(chromium, server, tmp_path):
         expect(screen.locator("#board")).to_contain_text(text, timeout=LIVE)
         expect(fac.locator("#modboard")).to_contain_text(text, timeout=LIVE)
     expect(screen.locator("#board .card")).to_have_count(6)
+    # The wall: the board right under the phase banner, only the four kinds that have cards.
+    banner, board = screen.locator("#phase").bounding_box(), screen.locator("#board").bounding_box()
+    assert 0 <= board["y"] - (banner["y"] + banner["height"]) < 60, (banner, board)
+    expect(screen.locator("#board .column:visible")).to_have_count(4)
     expect(screen.locator(".count")).to_contain_text("2 participant·es", timeout=LIVE)
     expect(fac.locator("#roster")).to_contain_text("Julien Moreau", timeout=LIVE)
     for page in (screen, fac):
