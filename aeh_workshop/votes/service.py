@@ -223,11 +223,12 @@ def set_dots(workshop: Workshop, vote: Vote, participant: Participant, card_id: 
             db.session.add(Dot(vote_id=vote.id, participant_id=participant.id, card_id=card_id, dots=dots))
         else:
             row.dots = dots
+        public = results_public(vote)   # read before the commit expires it
         db.session.commit()
     except VoteError:
         db.session.rollback()
         raise
-    regions = TALLY_REGIONS + (("results",) if results_public(vote) else ())
+    regions = TALLY_REGIONS + (("results",) if public else ())
     realtime.announce(workshop, *regions)
     return True
 
