@@ -441,6 +441,17 @@ def test_scope_decides_which_cards_are_votable(room, rules, votable):
     assert room.dots(vid) == {("Nadia", card): 1 for card in votable}
 
 
+def test_a_draft_shortlist_can_be_changed_before_opening(room):
+    assert room.configure(scope="shortlist", shortlist=[room.cards[A], room.cards[B]]).status_code == 200
+    resp = room.configure(scope="shortlist", shortlist=[room.cards[B], room.cards[C]])   # B stays, A goes
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    vid = int(re.search(r"/votes/(\d+)/status", resp.get_data(as_text=True)).group(1))
+    room.set_status(vid, "open")
+    room.join("Nadia")
+    assert _ballot_cards(_page(room.people["Nadia"].get(room.url("/ballot"))), room.cards) == {B, C}
+    assert len(room.votes()) == 1
+
+
 def test_hidden_cards_are_not_votable(room):
     assert room.fac.post(room.url(f"/cards/{room.cards[B]}/hide"), htmx=True).status_code == 200
     vid = room.open_vote()
