@@ -153,7 +153,7 @@ class Vote(db.Model):
     kind_budgets: Mapped[dict] = mapped_column(JSON, default=dict)        # {"company": 3, ...} when by_kind
     results: Mapped[str] = mapped_column(String(10), default="hidden")    # hidden (until revealed) or live
     revealed: Mapped[bool] = mapped_column(default=False)
-    screen: Mapped[str] = mapped_column(String(10), default="tally")      # projector: tally or count
+    screen: Mapped[str] = mapped_column(String(10), default="count")      # projector: tally or count
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     workshop: Mapped[Workshop] = relationship()

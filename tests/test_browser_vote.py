@@ -60,6 +60,7 @@ def test_two_participants_vote_and_the_projector_follows(chromium, server, tmp_p
     panel.locator("#title").fill("Quelles pistes pour 2027 ?")
     panel.locator("#budget").fill("4")
     panel.locator("#cap").fill("2")
+    panel.get_by_label("Les barres en direct").check()   # the default is the count only
     panel.get_by_role("button", name="Enregistrer les règles").click()
     expect(panel.locator(".badge")).to_have_text("En préparation")
 

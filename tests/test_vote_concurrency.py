@@ -155,3 +155,28 @@ def test_the_same_request_replayed_a_hundred_times_gives_one_state(server):
     # One change, so one revision bump (and one push), however many retries.
     assert query("SELECT revision FROM workshop")[0][0] == revision + 1
     assert _displayed_totals(fac, code)[card_ids[0]] == 2
+
+
+def test_cards_deleted_while_people_vote_on_them(server):
+    """A dot on a card and that card's deletion, at the same time: one waits for the
+    other (on PostgreSQL, the locks are taken in the same order), never a 500."""
+    base, query = server
+    fac, code, vote_id, card_ids, people = _room(base)
+    start = threading.Barrier(len(people) + 1)
+
+    def vote(person):
+        start.wait()
+        return [person.post(f"/w/{code}/votes/{vote_id}/cards/{card_id}", {"dots": 1}, htmx=True).status_code
+                for card_id in card_ids]
+
+    def delete():
+        start.wait()
+        return [fac.post(f"/w/{code}/cards/{card_id}/delete", {}, htmx=True).status_code for card_id in card_ids]
+
+    with ThreadPoolExecutor(len(people) + 1) as pool:
+        deletions = pool.submit(delete)
+        votes = [s for result in pool.map(vote, people) for s in result]
+    assert deletions.result() == [200] * CARDS
+    assert set(votes) <= {200, 404, 409}, sorted(set(votes))
+    assert query("SELECT COUNT(*) FROM card")[0][0] == 0
+    assert query("SELECT COUNT(*) FROM dot")[0][0] == 0      # the dots went with their cards

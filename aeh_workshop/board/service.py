@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import Card, Cluster, Participant, Workshop, touch
 from ..participants.service import organisation
 from ..vocab import CARD_KINDS
+from ..votes.service import regions_for_card_change
 
 
 class BoardError(ValueError):
@@ -116,13 +117,15 @@ def _apply(card: Card, fields: dict) -> None:
 
 
 def _commit(workshop: Workshop, card_id: int | None = None) -> None:
-    """Commit, then push either the one card that changed or the whole boards."""
+    """Commit, then push either the one card that changed or the whole boards
+    (and a running vote's tally and ballots, which show cards too)."""
     touch(workshop)
+    voting = regions_for_card_change(workshop)
     db.session.commit()
     if card_id is None:
-        realtime.announce(workshop, "board", "modboard")
+        realtime.announce(workshop, "board", "modboard", *voting)
     else:
-        realtime.announce(workshop, f"card:{card_id}", f"modcard:{card_id}")
+        realtime.announce(workshop, f"card:{card_id}", f"modcard:{card_id}", *voting)
 
 
 def post(workshop: Workshop, who: Actor, fields: dict) -> Card:

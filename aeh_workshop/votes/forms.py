@@ -10,6 +10,7 @@ from ..vocab import VOTE_SCOPES, choices
 from .service import GROUPS, MAX_DOTS, Settings
 
 DOTS = NumberRange(1, MAX_DOTS, message=_l("Entre 1 et %(max)d.", max=MAX_DOTS))
+MAX_ID = 2**31 - 1   # what the database's ids can hold (and IdConverter accepts)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -30,9 +31,18 @@ class VoteForm(FlaskForm):
     budget_other = IntegerField(_l("Autres"), validators=[Optional(), DOTS])
     results = RadioField(_l("Résultats pour les participant·es"), default="hidden", choices=[
         SelectChoice("hidden", _l("Masqués jusqu'à la révélation")), SelectChoice("live", _l("Visibles en direct"))])
-    screen = RadioField(_l("Au projecteur pendant le vote"), default="tally", choices=[
+    # Hidden results by default, so the wall, which participants see too, shows only the count.
+    screen = RadioField(_l("Au projecteur pendant le vote"), default="count", choices=[
         SelectChoice("tally", _l("Les barres en direct")),
         SelectChoice("count", _l("Seulement le nombre de gommettes posées"))])
+
+    def validate_cluster(self, field):
+        if field.data and not 1 <= field.data <= MAX_ID:
+            raise ValidationError(_l("Regroupement inconnu."))
+
+    def validate_shortlist(self, field):
+        if any(not 1 <= n <= MAX_ID for n in field.data or []):
+            raise ValidationError(_l("Carte inconnue."))
 
     def validate_cap(self, field):
         if self.budget.data and field.data and field.data > self.budget.data:

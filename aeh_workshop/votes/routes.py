@@ -6,7 +6,9 @@ from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from .. import access, realtime, vocab
+from ..extensions import db
 from ..htmx import error_flash, wants_fragment
+from ..models import Card
 from ..workshops.service import by_code_or_404
 from . import service
 from .forms import DisplayForm, DotsForm, MoveForm, PromoteForm, VoteForm, VoteStatusForm
@@ -84,10 +86,10 @@ def _choices(form, workshop, cards):
 
 
 def _render_priorities(workshop):
-    """Everyone's list of priorities; their dots only once that vote's results are public."""
-    ranked = service.priorities(workshop)
-    public = {p.vote_id for p in ranked if p.vote is not None and service.results_public(p.vote)}
-    return render_template("votes/_priorities.html", workshop=workshop, priorities=ranked, public=public)
+    """Everyone's list of priorities. Those retained from a vote whose results are
+    still hidden stay off it: their order would give the ranking away."""
+    shown = [p for p in service.priorities(workshop) if p.vote is None or service.results_public(p.vote)]
+    return render_template("votes/_priorities.html", workshop=workshop, priorities=shown)
 
 
 def _render_prioctl(workshop, error=None):
@@ -149,9 +151,12 @@ def set_dots(code, vote_id, card_id):
         return redirect(url_for("participants.page", code=workshop.join_code) + "#votebox")
     ballot = service.ballot(service.vote_or_404(workshop, vote_id), participant, cards=False)
     head, note, row = (get_template_attribute("votes/_ballot_parts.html", name) for name in ("head", "message", "row"))
+    # The card as it is now: deleted meanwhile, its row leaves the ballot.
+    card = db.session.scalar(db.select(Card).filter_by(id=card_id).execution_options(populate_existing=True))
+    card_part = (realtime.partial(f"ballot-{card_id}", row(workshop, ballot.vote, ballot, card), "outerMorph")
+                 if card is not None else realtime.partial(f"ballot-{card_id}", "", "delete"))
     html = (realtime.partial("ballot-head", head(ballot.vote, ballot), "outerMorph")
-            + realtime.partial("ballot-msg", note(message))
-            + realtime.partial(f"ballot-{card.id}", row(workshop, ballot.vote, ballot, card), "outerMorph"))
+            + realtime.partial("ballot-msg", note(message)) + card_part)
     return html, status
 
 

@@ -18,9 +18,13 @@ from ..models import Card, Cluster, Dot, Participant, Priority, Vote, VoteItem, 
 GROUPS = ("company", "association", "other")
 MAX_DOTS = 50
 
-# Regions that show the tally, and those that show the vote's state.
+# Regions that show the tally; those that show the vote's state; and what
+# display changes (reveal, live or hidden, projector mode) redraw. Only the
+# vote's rules and status change ballots: each `votebox` push makes every
+# participant fetch their own.
 TALLY_REGIONS = ("screentally", "facresults")
-STATE_REGIONS = ("votectl", "votebox", "results", "screentally", "facresults")
+STATE_REGIONS = ("votectl", "votebox", "results", "screentally", "facresults", "priorities")
+DISPLAY_REGIONS = ("votectl", "results", "screentally", "facresults", "priorities")
 
 
 class VoteError(ValueError):
@@ -76,7 +80,7 @@ class Settings:
     by_kind: bool = False
     kind_budgets: dict[str, int] = field(default_factory=dict)
     results: str = "hidden"
-    screen: str = "tally"
+    screen: str = "count"
 
 
 def settings_of(vote: Vote | None) -> Settings:
@@ -127,14 +131,16 @@ def configure(workshop: Workshop, vote: Vote | None, s: Settings) -> Vote:
 
 def set_display(workshop: Workshop, vote: Vote, results: str | None = None, screen: str | None = None,
                 revealed: bool | None = None) -> None:
-    """What participants and the projector see: may change at any time."""
+    """What participants and the projector see: may change at any time (a draft has nothing to reveal)."""
+    if revealed and vote.status == "draft":
+        raise VoteError(_("Le vote n'a pas encore eu lieu : rien à révéler."))
     if results is not None:
         vote.results = results
     if screen is not None:
         vote.screen = screen
     if revealed is not None:
         vote.revealed = revealed
-    _commit_state(workshop)
+    _commit_state(workshop, DISPLAY_REGIONS)
 
 
 def set_status(workshop: Workshop, vote: Vote, status: str) -> None:
@@ -147,13 +153,24 @@ def set_status(workshop: Workshop, vote: Vote, status: str) -> None:
     if status == "open" and current(workshop).id != vote.id:
         raise VoteError(_("Seul le dernier vote peut être rouvert."))
     vote.status = status
+    if status == "open":
+        vote.revealed = False   # a reveal was for the closed vote, not for a run-off
     _commit_state(workshop)
 
 
-def _commit_state(workshop: Workshop) -> None:
+def _commit_state(workshop: Workshop, regions=STATE_REGIONS) -> None:
     touch(workshop)
     db.session.commit()
-    realtime.announce(workshop, *STATE_REGIONS)
+    realtime.announce(workshop, *regions)
+
+
+def regions_for_card_change(workshop: Workshop) -> tuple[str, ...]:
+    """What a card posted, edited, hidden or deleted also redraws: the tally of a
+    vote that has run, and while it is open the ballots (a new card can be voted on)."""
+    vote = current(workshop)
+    if vote is None or vote.status == "draft":
+        return ()
+    return TALLY_REGIONS + ("results",) + (("votebox",) if vote.status == "open" else ())
 
 
 # ------------------------------------------------------------------ voting
@@ -161,8 +178,8 @@ def _commit_state(workshop: Workshop) -> None:
 def votable_query(vote: Vote):
     """The cards open to this vote, as a query."""
     query = db.select(Card).where(Card.workshop_id == vote.workshop_id, Card.hidden.is_(False))
-    if vote.scope == "cluster":
-        query = query.where(Card.cluster_id == vote.cluster_id)
+    if vote.scope == "cluster":   # its cluster deleted since: nothing left to vote on
+        query = query.where(Card.cluster_id == vote.cluster_id if vote.cluster_id else db.false())
     elif vote.scope == "shortlist":
         query = query.where(Card.id.in_(db.select(VoteItem.card_id).filter_by(vote_id=vote.id)))
     elif vote.scope == "actions":
@@ -180,18 +197,22 @@ def my_dots(vote: Vote, participant_id: int) -> dict[int, int]:
     return dict(rows.all())
 
 
-def _lock(workshop: Workshop, vote: Vote, participant: Participant) -> tuple[Vote, Workshop]:
+def _lock(workshop: Workshop, vote: Vote, participant: Participant, card_id: int) -> tuple[Vote, Workshop]:
     """Serialise this participant's ballot and freeze the vote's and workshop's state.
 
-    PostgreSQL: the participant's row FOR UPDATE (one ballot write at a time
-    per person) and the vote's FOR SHARE (it cannot close meanwhile). SQLite
+    PostgreSQL: the participant's row FOR NO KEY UPDATE (one ballot write at a
+    time per person), the vote's FOR SHARE (it cannot close meanwhile), the
+    card's FOR KEY SHARE (it cannot be deleted meanwhile). SQLite
     has one writer at a time: the revision bump is this transaction's first
     statement, so the write lock is held before anything is read.
     Returns the vote and workshop re-read under the lock.
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(db.select(Participant.id).filter_by(id=participant.id).with_for_update())
+        db.session.execute(db.select(Participant.id).filter_by(id=participant.id).with_for_update(key_share=True))
         db.session.execute(db.select(Vote.id).filter_by(id=vote.id).with_for_update(read=True))
+        # The dot row's foreign key will share-lock the card: take that lock now,
+        # before the workshop's, in the order a card's deletion takes them.
+        db.session.execute(db.select(Card.id).filter_by(id=card_id).with_for_update(read=True, key_share=True))
     touch(workshop)
     fresh = db.session.scalar(db.select(Vote).filter_by(id=vote.id).execution_options(populate_existing=True))
     state = db.session.scalar(db.select(Workshop).filter_by(id=workshop.id).execution_options(populate_existing=True))
@@ -206,7 +227,7 @@ def set_dots(workshop: Workshop, vote: Vote, participant: Participant, card_id: 
     if not 0 <= dots <= MAX_DOTS:
         raise VoteError(_("Nombre de gommettes invalide."))
     try:
-        vote, state = _lock(workshop, vote, participant)
+        vote, state = _lock(workshop, vote, participant, card_id)
         if state.status != "live" or vote.status != "open":
             raise VoteError(_("Le vote est fermé : votre choix n'a pas été enregistré."))
         mine = my_dots(vote, participant.id)
@@ -376,6 +397,7 @@ def promote_card(workshop: Workshop, vote: Vote, card_id: int) -> int:
 
 
 def _add_priorities(workshop: Workshop, vote: Vote, rows: list[Row]) -> int:
+    touch(workshop)   # first: two facilitators retaining at once take turns (no duplicate)
     existing = priorities(workshop)
     taken = {p.card_id for p in existing}
     rank = len(existing)
@@ -394,6 +416,7 @@ def _add_priorities(workshop: Workshop, vote: Vote, rows: list[Row]) -> int:
 def move_priority(workshop: Workshop, priority_id: int, offset: int) -> None:
     """Move a priority up (-1) or down (+1) the ranking."""
     _check_open(workshop)
+    touch(workshop)
     ranked = priorities(workshop)
     index = next((i for i, p in enumerate(ranked) if p.id == priority_id), None)
     if index is None:
@@ -407,6 +430,7 @@ def move_priority(workshop: Workshop, priority_id: int, offset: int) -> None:
 
 def remove_priority(workshop: Workshop, priority_id: int) -> None:
     _check_open(workshop)
+    touch(workshop)
     ranked = priorities(workshop)
     target = next((p for p in ranked if p.id == priority_id), None)
     if target is None:
@@ -427,6 +451,6 @@ def _check_open(workshop: Workshop) -> None:
 
 
 def _commit_priorities(workshop: Workshop) -> None:
-    touch(workshop)
+    """Commit (the caller bumped the revision first), then redraw the priorities."""
     db.session.commit()
     realtime.announce(workshop, "priorities", "prioctl", "facresults")

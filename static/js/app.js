@@ -98,6 +98,7 @@
   document.addEventListener("keydown", (event) => {
     const row = event.target.closest && event.target.closest("[data-ballot-row]");
     if (!row || event.target.matches("input, textarea, select")) return;
+    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;   // zoom and friends
     const button = ["+", "="].includes(event.key) ? row.querySelector("[data-add]")
       : ["-", "−", "_"].includes(event.key) ? row.querySelector("[data-remove]") : null;
     if (button && !button.disabled) { event.preventDefault(); button.click(); }
