@@ -76,7 +76,7 @@ def create_demo(password: str):
     db.session.add_all(cards)
     # A dot vote under way, results split between companies and associations.
     vote = Vote(workshop_id=workshop.id, title="Quels partenariats développer en priorité ?", status="open",
-                by_kind=True, kind_budgets={"company": 5, "association": 5, "other": 5})
+                by_kind=True, kind_budgets={"company": 5, "association": 5, "other": 5}, screen="tally")
     db.session.add(vote)
     db.session.flush()
     for person, placed in zip(people, DOTS):
