@@ -1,14 +1,13 @@
 """Dot votes: the facilitator's settings and controls, participants' dots, results, priorities."""
-from flask import Blueprint, flash, get_template_attribute, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, get_template_attribute, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from .. import access, realtime, vocab
-from ..extensions import db
+from ..board.service import card_or_404, visible_cards
 from ..htmx import error_flash, wants_fragment
-from ..models import Card
 from ..workshops.service import by_code_or_404
 from . import service
 from .forms import DisplayForm, DotsForm, MoveForm, PromoteForm, VoteForm, VoteStatusForm
@@ -66,11 +65,10 @@ def _render_facresults(workshop):
     results = _results(vote) if vote and vote.status != "draft" else None
     retained = {p.card_id for p in service.priorities(workshop)}
     return render_template("votes/_facresults.html", workshop=workshop, vote=vote, results=results,
-                           retained=retained, labels=_labels(), promote_form=PromoteForm())
+                           retained=retained, labels=_labels())
 
 
 def _render_votectl(workshop, form=None, message=None, error=False):
-    from ..board.service import visible_cards
     vote = service.current(workshop)
     if form is None:
         editing = vote if vote is not None and vote.status == "draft" else None
@@ -109,7 +107,6 @@ def _votebox(workshop, participant):
 # ------------------------------------------------------------ participants
 
 def _participant_or_403(workshop):
-    from flask import abort
     participant = access.current_participant(workshop)
     if participant is None:
         abort(403)
@@ -131,7 +128,6 @@ def set_dots(code, vote_id, card_id):
     the message, and that card's row, so a vote costs the same on a board of
     ten cards or a thousand.
     """
-    from ..board.service import card_or_404
     workshop = by_code_or_404(code)
     participant = _participant_or_403(workshop)
     vote = service.vote_or_404(workshop, vote_id)
@@ -151,8 +147,7 @@ def set_dots(code, vote_id, card_id):
         return redirect(url_for("participants.page", code=workshop.join_code) + "#votebox")
     ballot = service.ballot(service.vote_or_404(workshop, vote_id), participant, cards=False)
     head, note, row = (get_template_attribute("votes/_ballot_parts.html", name) for name in ("head", "message", "row"))
-    # The card as it is now: deleted meanwhile, its row leaves the ballot.
-    card = db.session.scalar(db.select(Card).filter_by(id=card_id).execution_options(populate_existing=True))
+    card = service.card_now(card_id)   # deleted meanwhile: its row leaves the ballot
     card_part = (realtime.partial(f"ballot-{card_id}", row(workshop, ballot.vote, ballot, card), "outerMorph")
                  if card is not None else realtime.partial(f"ballot-{card_id}", "", "delete"))
     html = (realtime.partial("ballot-head", head(ballot.vote, ballot), "outerMorph")
@@ -173,7 +168,6 @@ def configure(code):
     """Save the vote's settings: a new vote, or the draft being prepared."""
     workshop = _facilitated(code)
     form = VoteForm()
-    from ..board.service import visible_cards
     _choices(form, workshop, visible_cards(workshop))
     if not form.validate_on_submit():
         return _render_votectl(workshop, form=form, message=_("Vérifiez les champs signalés."), error=True), 422

@@ -63,10 +63,6 @@ def results_public(vote: Vote | None) -> bool:
     return vote is not None and (vote.results == "live" or vote.revealed)
 
 
-def screen_shows_tally(vote: Vote) -> bool:
-    return vote.screen == "tally" or vote.revealed
-
-
 # ---------------------------------------------------------------- settings
 
 @dataclass
@@ -190,6 +186,11 @@ def votable_query(vote: Vote):
 def votable_cards(vote: Vote) -> list[Card]:
     query = votable_query(vote).order_by(Card.id).options(joinedload(Card.partner))
     return list(db.session.scalars(query))
+
+
+def card_now(card_id: int) -> Card | None:
+    """The card as the database holds it now (None once deleted), not as this session last saw it."""
+    return db.session.scalar(db.select(Card).filter_by(id=card_id).execution_options(populate_existing=True))
 
 
 def my_dots(vote: Vote, participant_id: int) -> dict[int, int]:
