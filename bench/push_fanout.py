@@ -156,21 +156,29 @@ def run(base, pid, clients, cards, writers):
     }
 
 
+def side_by_side(measure, baseline_label):
+    """`measure(base_url, server_pid)` on a baseline server that pushes after every
+    write (0 ms), then on the shipped setting (100 ms); each on its own SQLite file."""
+    results = {}
+    for label, coalesce in ((baseline_label, 0), ("coalesced (100 ms, shipped)", 100)):
+        with tempfile.TemporaryDirectory() as tmp:
+            proc, base = start_server(Path(tmp), coalesce)
+            try:
+                results[label] = measure(base, proc.pid)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=10)
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=30)
     parser.add_argument("--cards", type=int, default=120)
     parser.add_argument("--writers", type=int, default=4)
     args = parser.parse_args()
-    results = {}
-    for label, coalesce in (("baseline: push per write (0 ms)", 0), ("coalesced (100 ms, shipped)", 100)):
-        with tempfile.TemporaryDirectory() as tmp:
-            proc, base = start_server(Path(tmp), coalesce)
-            try:
-                results[label] = run(base, proc.pid, args.clients, args.cards, args.writers)
-            finally:
-                proc.terminate()
-                proc.wait(timeout=10)
+    results = side_by_side(lambda base, pid: run(base, pid, args.clients, args.cards, args.writers),
+                           "baseline: push per write (0 ms)")
     print(f"\n{args.clients} projector clients, {args.cards} cards from {args.writers} writers, one workshop\n")
     header = (f"{'':34} {'writes/s':>9} {'pushes':>8} {'/client':>8} {'MB sent':>8} {'final p50':>10} "
               f"{'p95':>8} {'max':>8} {'missed':>7} {'errors':>7} {'server CPU':>11}")

@@ -15,16 +15,14 @@ server CPU.
 import argparse
 import re
 import statistics
-import tempfile
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import requests
 import socketio
 
-from push_fanout import cpu_seconds, join, prepare, start_server, token
+from push_fanout import cpu_seconds, join, prepare, side_by_side, token
 
 COUNT = re.compile(r'tally-count"><strong>(\d+)</strong>')
 
@@ -114,15 +112,8 @@ def main():
     parser.add_argument("--voters", type=int, default=20)
     parser.add_argument("--votes", type=int, default=25, help="dots each voter adds, one request each")
     args = parser.parse_args()
-    results = {}
-    for label, coalesce in (("baseline: push per vote (0 ms)", 0), ("coalesced (100 ms, shipped)", 100)):
-        with tempfile.TemporaryDirectory() as tmp:
-            proc, base = start_server(Path(tmp), coalesce)
-            try:
-                results[label] = run(base, proc.pid, args.screens, args.voters, args.votes)
-            finally:
-                proc.terminate()
-                proc.wait(timeout=10)
+    results = side_by_side(lambda base, pid: run(base, pid, args.screens, args.voters, args.votes),
+                           "baseline: push per vote (0 ms)")
     print(f"\n{args.voters} voters × {args.votes} dots, {args.screens} projector clients, one workshop\n")
     print(f"{'':32} {'votes/s':>8} {'vote p50':>9} {'p95':>7} {'pushes/screen':>14} {'max/s':>6} "
           f"{'final p95':>10} {'missed':>7} {'errors':>7} {'server CPU':>11}")
@@ -131,7 +122,8 @@ def main():
               f"{r['pushes_per_screen']:14.1f} {r['busiest_second']:6d} {r['final_p95']:8.0f}ms {r['missed']:7d} "
               f"{r['errors']:7d} {r['server_cpu']:10.0%}")
     print("\n'max/s': the most tally pushes one projector received in any one second (the rule: at most 10);"
-          "\n'final p95': from the last vote's response until the projectors showed the final total.")
+          "\n'final p95': from the last vote's response until the projectors showed the final total"
+          " (negative when the push beat the answer).")
 
 
 if __name__ == "__main__":
