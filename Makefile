@@ -5,6 +5,7 @@ HOST ?= 0.0.0.0
 .PHONY: run test demo i18n bench screenshots
 
 run:
+	@scripts/system-deps.sh runtime
 	@scripts/bootstrap.sh requirements.txt
 	.venv/bin/python app.py --host $(HOST) --port $(PORT)
 

@@ -35,13 +35,16 @@ def create_app(test_config=None):
     _sqlite_pragmas(app)
 
     from .accounts import routes as accounts
+    from .actions import routes as actions
     from .board import routes as board
     from .core import routes as core
+    from .offers import routes as offers
+    from .outcomes import routes as outcomes
     from .participants import routes as participants
     from .screen import routes as screen
     from .votes import routes as votes
     from .workshops import routes as workshops
-    for module in (core, accounts, workshops, participants, board, votes, screen):
+    for module in (core, accounts, workshops, participants, board, votes, offers, actions, outcomes, screen):
         app.register_blueprint(module.bp)
     app.register_blueprint(realtime.bp)
 

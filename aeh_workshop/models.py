@@ -1,5 +1,5 @@
 """Tables of AEH Atelier (DESIGN.md §5), as typed SQLAlchemy 2 models."""
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Optional
 
 from flask import current_app
@@ -76,6 +76,8 @@ class Workshop(db.Model):
     timer_phase: Mapped[Optional[str]] = mapped_column(String(20))
     timer_ends_at: Mapped[Optional[datetime]] = mapped_column()
     timer_left: Mapped[Optional[int]] = mapped_column()
+    # The secret of the outcome page's share link, made when first shared.
+    share_token: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
 
     owner: Mapped[Facilitator] = relationship()
     co_facilitators: Mapped[list[Facilitator]] = relationship(secondary=co_facilitators)
@@ -192,6 +194,105 @@ class Priority(db.Model):
 
     card: Mapped[Optional[Card]] = relationship()
     vote: Mapped[Optional[Vote]] = relationship()
+
+
+offer_card = Table(
+    "offer_card",
+    db.metadata,
+    Column("offer_id", ForeignKey("joint_offer.id", ondelete="CASCADE"), primary_key=True),
+    Column("card_id", ForeignKey("card.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class JointOffer(db.Model):
+    """An "offre commune": what associations propose together to companies.
+
+    Its text lives in sections (title, need, asks by category, what each
+    association brings...), each saved on its own with a version, so that
+    several people can write one offer at once without overwriting each other.
+    """
+    __tablename__ = "joint_offer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    sections: Mapped[list["OfferSection"]] = relationship(
+        back_populates="offer", cascade="all, delete-orphan", order_by="OfferSection.key")
+    cards: Mapped[list[Card]] = relationship(secondary=offer_card, order_by="Card.id")
+
+    def text(self, key: str) -> str:
+        section = self.section(key)
+        return section.text if section else ""
+
+    def section(self, key: str) -> Optional["OfferSection"]:
+        return next((s for s in self.sections if s.key == key), None)
+
+    @property
+    def title(self) -> str:
+        return self.text("title")
+
+
+class OfferSection(db.Model):
+    """One section of a joint offer; `version` counts its saves (stale saves are refused)."""
+    __tablename__ = "offer_section"
+    offer_id: Mapped[int] = mapped_column(ForeignKey("joint_offer.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)   # title, need, ask:<category>, brings:<org id>
+    text: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(default=1)
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    offer: Mapped[JointOffer] = relationship(back_populates="sections")
+
+
+class Action(db.Model):
+    """An item of the workshop's action plan: proposed by anyone, validated by a facilitator."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    # The owner: a participant, or a free name and organisation.
+    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
+    owner_name: Mapped[str] = mapped_column(String(80), default="")
+    owner_org: Mapped[str] = mapped_column(String(160), default="")
+    due_on: Mapped[Optional[date]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(10), default="todo")      # todo, doing, done
+    step: Mapped[Optional[str]] = mapped_column(String(12))              # Le Rameau's step
+    card_id: Mapped[Optional[int]] = mapped_column(ForeignKey("card.id", ondelete="SET NULL"))
+    priority_id: Mapped[Optional[int]] = mapped_column(ForeignKey("priority.id", ondelete="SET NULL"))
+    offer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("joint_offer.id", ondelete="SET NULL"))
+    proposed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
+    validated: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[Optional[Participant]] = relationship(foreign_keys=[owner_id])
+    proposed_by: Mapped[Optional[Participant]] = relationship(foreign_keys=[proposed_by_id])
+    card: Mapped[Optional[Card]] = relationship()
+    priority: Mapped[Optional[Priority]] = relationship()
+    offer: Mapped[Optional[JointOffer]] = relationship()
+
+    @property
+    def owner_label(self) -> str:
+        if self.owner is not None:
+            return self.owner.display_name
+        return self.owner_name
+
+    @property
+    def owner_organisation(self) -> str:
+        if self.owner is not None:
+            return self.owner.organisation.name
+        return self.owner_org
+
+
+class Outcome(db.Model):
+    """A frozen, versioned snapshot of what a workshop produced: what downloads render."""
+    __table_args__ = (UniqueConstraint("workshop_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column()
+    snapshot: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def touch(workshop: Workshop) -> None:

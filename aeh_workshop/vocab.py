@@ -99,6 +99,38 @@ VOTE_STATUSES = {
 }
 
 
+# Joint offers ("offres communes"): the sections people write, each saved on its own.
+OFFER_SECTIONS = {
+    "title": _l("Titre"),
+    "need": _l("Besoin auquel l'offre répond"),
+    "territory": _l("Territoire"),
+    "targets": _l("Entreprises visées"),
+    "contact": _l("Contact"),
+}
+# What is asked of companies, by Rameau category (section "ask:<category>").
+OFFER_ASK_HINTS = {
+    "mecenat": _l("Ex. : mécénat de compétences, dons en nature, prêt de locaux"),
+    "practices": _l("Ex. : achats responsables, accueil de stagiaires en situation de handicap"),
+    "economic": _l("Ex. : achats, sous-traitance, parcours d'insertion, recrutement"),
+    "innovation": _l("Ex. : diagnostic partagé, expérimentation commune"),
+}
+
+# Action plans.
+ACTION_STATUSES = {
+    "todo": _l("À faire"),
+    "doing": _l("En cours"),
+    "done": _l("Fait"),
+}
+
+# Le Rameau's partnership process, the backbone of action plans.
+RAMEAU_STEPS = {
+    "prepare": _l("Préparer"),
+    "contract": _l("Contractualiser"),
+    "manage": _l("Piloter"),
+    "evaluate": _l("Évaluer"),
+}
+
+
 def choices(mapping, blank=None):
     """WTForms choices from a vocabulary mapping, optionally with a blank first."""
     items = [SelectChoice(code, label) for code, label in mapping.items()]

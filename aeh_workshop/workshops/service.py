@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from .. import guard, realtime
 from ..extensions import db
 from ..models import Facilitator, Vote, Workshop, co_facilitators, touch, utcnow
+from ..outcomes import service as outcomes
 from ..votes.service import STATE_REGIONS as VOTE_STATE_REGIONS
 from ..vocab import PHASES
 
@@ -87,8 +88,11 @@ def set_status(workshop: Workshop, status: str) -> None:
     workshop.status = status
     workshop.closed_at = utcnow() if status == "closed" else None
     touch(workshop)
+    if status == "closed":
+        outcomes.freeze(workshop)   # the outcome as it stands at closing: a new version
     db.session.commit()
-    realtime.announce(workshop, "phase", "phasectl", *(VOTE_STATE_REGIONS if closing_vote else ()))
+    realtime.announce(workshop, "phase", "phasectl", "outcomectl",
+                      *(VOTE_STATE_REGIONS if closing_vote else ()))
 
 
 def add_co_facilitator(workshop: Workshop, email: str) -> Facilitator:

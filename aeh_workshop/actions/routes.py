@@ -1,0 +1,4 @@
+"""actions."""
+from flask import Blueprint
+
+bp = Blueprint("actions", __name__)

@@ -1,0 +1,4 @@
+"""offers."""
+from flask import Blueprint
+
+bp = Blueprint("offers", __name__)
