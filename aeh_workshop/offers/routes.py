@@ -28,12 +28,12 @@ def _regions(state):
 def _render_offers(workshop):
     offers = service.offers(workshop)
     return render_template("offers/_offers.html", workshop=workshop, offers=offers,
-                           org_names=service.contributors(offers))
+                           org_names=service.contributors(offers), ranks=service.priority_ranks(workshop))
 
 
 def _render_offer(workshop, offer) -> str:
     return render_template("offers/_offer.html", workshop=workshop, offer=offer,
-                           org_names=service.contributors([offer]))
+                           org_names=service.contributors([offer]), ranks=service.priority_ranks(workshop))
 
 
 def _render_offer_push(workshop, offer_id: int) -> str:
@@ -162,13 +162,18 @@ def link_form(code, offer_id):
 
 def _link_editor(workshop, who, offer, form, message=None, status=200):
     linked = {c.id for c in offer.cards}
-    form.card.choices = [(c.id, _card_choice(c)) for c in service.linkable_cards(workshop) if c.id not in linked]
+    ranks = service.priority_ranks(workshop)
+    cards = sorted((c for c in service.linkable_cards(workshop) if c.id not in linked),
+                   key=lambda c: (ranks.get(c.id, 10**9), c.id))   # priorities first, in their order
+    form.card.choices = [(c.id, _card_choice(c, ranks.get(c.id))) for c in cards]
     return _editor(workshop, who, "offers/_link_form.html", status, offer=offer, form=form, message=message)
 
 
-def _card_choice(card) -> str:
+def _card_choice(card, rank: int | None) -> str:
     text = card.text if len(card.text) <= 90 else card.text[:89] + "…"
-    return f"#{card.id} — {text}"
+    if rank is not None:
+        return _("Priorité n° %(rank)d — %(text)s", rank=rank, text=text)
+    return text
 
 
 @bp.post("/<id:offer_id>/cards")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from .. import realtime
 from ..board.service import Actor
 from ..extensions import db
-from ..models import Card, JointOffer, OfferSection, Organisation, Workshop, touch, utcnow
+from ..models import Card, JointOffer, OfferSection, Organisation, Priority, Workshop, touch, utcnow
 from ..outcomes import service as outcomes
 from ..vocab import OFFER_SECTIONS, RAMEAU
 
@@ -168,7 +168,8 @@ def save_section(workshop: Workshop, who: Actor, offer: JointOffer, key: str, te
     db.session.expire(offer)
     outcomes.refreeze_if_closed(workshop)
     db.session.commit()
-    realtime.announce(workshop, f"offer:{offer_id}")
+    # Actions linked to an offer show its title.
+    realtime.announce(workshop, f"offer:{offer_id}", *(("actions", "actionsctl") if key == "title" else ()))
     return True
 
 
@@ -211,6 +212,13 @@ def delete(workshop: Workshop, who: Actor, offer: JointOffer) -> None:
     outcomes.refreeze_if_closed(workshop)
     db.session.commit()
     realtime.announce(workshop, f"offer:{offer_id}", "actions", "actionsctl")
+
+
+def priority_ranks(workshop: Workshop) -> dict[int, int]:
+    """card id -> its rank among the workshop's priorities."""
+    return dict(db.session.execute(
+        db.select(Priority.card_id, Priority.rank)
+        .where(Priority.workshop_id == workshop.id, Priority.card_id.is_not(None))).all())
 
 
 def linkable_cards(workshop: Workshop) -> list[Card]:

@@ -43,6 +43,7 @@ def build(workshop: Workshop, version: int | None = None, provisional: bool = Fa
     vote_docs = [_vote(v) for v in votes]
     by_kind = Counter(p.kind for p in participants)
     visible_ids = {c.id for c in cards}
+    ranks = {p.card_id: p.rank for p in priorities if p.card_id is not None}
     facilitators = [workshop.owner.label] + [f.label for f in workshop.co_facilitators]
     return {
         "schema_version": SCHEMA_VERSION,
@@ -78,7 +79,7 @@ def build(workshop: Workshop, version: int | None = None, provisional: bool = Fa
         "priorities": [
             {"rank": p.rank, "title": p.title, "dots": p.dots, "card_id": p.card_id, "vote_id": p.vote_id}
             for p in priorities],
-        "offers": [_offer(o, visible_ids) for o in offers],
+        "offers": [_offer(o, visible_ids, ranks) for o in offers],
         "actions": [_action(a) for a in actions],
     }
 
@@ -125,7 +126,7 @@ def _vote(vote: Vote) -> dict:
     }
 
 
-def _offer(offer: JointOffer, visible_ids: set[int]) -> dict:
+def _offer(offer: JointOffer, visible_ids: set[int], ranks: dict[int, int]) -> dict:
     from ..models import Organisation
     brings = sorted((s for s in offer.sections if s.key.startswith("brings:") and s.text.strip()),
                     key=lambda s: s.key)
@@ -147,6 +148,7 @@ def _offer(offer: JointOffer, visible_ids: set[int]) -> dict:
         "asks": {s.key.partition(":")[2]: s.text for s in offer.sections
                  if s.key.startswith("ask:") and s.text.strip()},
         "cards": [c.id for c in offer.cards if c.id in visible_ids],
+        "priorities": sorted(ranks[c.id] for c in offer.cards if c.id in visible_ids and c.id in ranks),
     }
 
 

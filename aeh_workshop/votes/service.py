@@ -454,4 +454,5 @@ def _check_open(workshop: Workshop) -> None:
 def _commit_priorities(workshop: Workshop) -> None:
     """Commit (the caller bumped the revision first), then redraw the priorities."""
     db.session.commit()
-    realtime.announce(workshop, "priorities", "prioctl", "facresults")
+    # Actions show which priority they serve: their labels follow.
+    realtime.announce(workshop, "priorities", "prioctl", "facresults", "actions", "actionsctl")

@@ -73,7 +73,7 @@ def set_phase(workshop: Workshop, phase: str) -> None:
     workshop.timer_phase = workshop.timer_ends_at = workshop.timer_left = None   # each phase has its own
     touch(workshop)
     db.session.commit()
-    realtime.announce(workshop, "phase", "phasectl")
+    realtime.announce(workshop, "phase", "phasectl", "screenactions")
 
 
 def set_status(workshop: Workshop, status: str) -> None:
