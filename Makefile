@@ -26,6 +26,7 @@ bench:
 	@scripts/bootstrap.sh requirements-dev.txt
 	.venv/bin/python bench/push_fanout.py
 	.venv/bin/python bench/vote_tally.py
+	.venv/bin/python bench/exports.py
 
 screenshots:
 	@scripts/system-deps.sh

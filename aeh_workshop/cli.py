@@ -1,4 +1,5 @@
-"""Command line: `flask --app app facilitator create EMAIL`, `flask --app app demo`."""
+"""Command line: `flask --app app facilitator create EMAIL`, `flask --app app demo`,
+`flask --app app export CODE --format FORMAT -o FILE`."""
 import secrets
 
 import click
@@ -71,6 +72,45 @@ def demo():
     click.echo(f"Connexion animation / facilitator login: /login  {user.email} / {password}")
 
 
+@click.command("export")
+@click.argument("code")
+@click.option("--format", "fmt", required=True, metavar="FORMAT",
+              help="pdf, xlsx, docx, csv (zip), cards.csv, votes.csv, actions.csv, md, json, ics.")
+@click.option("-o", "--output", metavar="FILE",
+              help="Fichier écrit, « - » pour la sortie standard / file to write, '-' for stdout "
+                   "(défaut / default: the download's own name).")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True,
+              help="Langue des libellés / language of the labels.")
+@click.option("--version", "number", type=click.IntRange(min=1),
+              help="Une version figée / a frozen version (défaut / default: the latest, "
+                   "or the live state marked provisional when the workshop is not closed).")
+@with_appcontext
+def export(code, fmt, output, lang, number):
+    """Write a workshop's outcome as a file, as the downloads give it."""
+    from .outcomes import exports, service as outcomes
+    from .workshops.service import by_code
+    ensure_schema()
+    if fmt not in exports.FORMATS:
+        raise click.BadParameter(f"format inconnu / unknown format {fmt!r}; formats : {', '.join(exports.FORMATS)}",
+                                 param_hint="--format")
+    workshop = by_code(code)
+    if workshop is None:
+        raise click.ClickException(f"Aucun atelier avec le code / no workshop with the code {code!r}.")
+    snapshot = outcomes.snapshot_of(workshop, number)
+    if snapshot is None:
+        known = ", ".join(str(o.version) for o in reversed(outcomes.versions(workshop))) or "—"
+        raise click.ClickException(f"Pas de version {number} / no version {number} (versions : {known}).")
+    result = exports.render(snapshot, fmt, lang=lang)
+    output = output or result.filename
+    with click.open_file(output, "wb") as fh:
+        fh.write(result.data)
+    which = ("provisoire / provisional (atelier non clos / workshop not closed)" if snapshot["provisional"]
+             else f"version {snapshot['version']}")
+    click.echo(f"Écrit / wrote {'stdout' if output == '-' else output}: {fmt}, {len(result.data)} octets / bytes, "
+               f"{which}.", err=output == "-")
+
+
 def init_app(app) -> None:
     app.cli.add_command(facilitator)
     app.cli.add_command(demo)
+    app.cli.add_command(export)

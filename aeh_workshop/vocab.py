@@ -1,5 +1,6 @@
 """The domain's words (DOMAIN.md): stored codes and their French-first labels."""
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from wtforms.fields.choices import SelectChoice
 
 LOCALES = {"fr": "Français", "en": "English"}
@@ -117,9 +118,9 @@ OFFER_ASK_HINTS = {
 
 # Action plans.
 ACTION_STATUSES = {
-    "todo": _l("À faire"),
-    "doing": _l("En cours"),
-    "done": _l("Fait"),
+    "todo": _lp("action status", "À faire"),
+    "doing": _lp("action status", "En cours"),   # not a workshop's "En cours" (live)
+    "done": _lp("action status", "Fait"),
 }
 
 # Le Rameau's partnership process, the backbone of action plans.

@@ -32,6 +32,7 @@ mkdir -p "$TRANSLATIONS"
 "$PYBABEL" --quiet extract \
     --mapping-file=babel.cfg \
     --keyword=_ --keyword=_l --keyword=gettext --keyword=lazy_gettext --keyword=ngettext:1,2 \
+    --keyword=_lp:1c,2 --keyword=lazy_pgettext:1c,2 \
     --add-comments=TRANSLATORS: \
     --add-location=file \
     --sort-output \

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EN_DIR = ROOT / "aeh_workshop" / "translations" / "en" / "LC_MESSAGES"
 EN_PO, EN_MO = EN_DIR / "messages.po", EN_DIR / "messages.mo"
 # The same keywords as scripts/i18n.sh passes to `pybabel extract`.
-KEYWORDS = {**DEFAULT_KEYWORDS, **parse_keywords(["_", "_l", "gettext", "lazy_gettext", "ngettext:1,2"])}
+KEYWORDS = {**DEFAULT_KEYWORDS, **parse_keywords(["_", "_l", "gettext", "lazy_gettext", "ngettext:1,2", "_lp:1c,2",
+                                                    "lazy_pgettext:1c,2"])}
 PLACEHOLDER = re.compile(r"%\(\w+\)[a-z]")
 
 
