@@ -309,5 +309,6 @@ def test_cluster_and_status_changes_reach_the_right_audiences(app, room, make_wo
     room["fac"].post(f"/workshops/{room['id']}/status", data={"status": "closed"}, htmx=True)
     got = {name: pushes(s) for name, s in room["sockets"].items()}
     assert "Atelier clos" in got["participant"][0]["html"] and "Atelier clos" in got["screen"][0]["html"]
-    assert _targets(got["fac"]) == {"phase", "phasectl"}
+    # Closing freezes the outcome: the "Restitution" panel and the outcome link follow.
+    assert _targets(got["fac"]) == {"phase", "phasectl", "outcomectl", "outcomelink"}
     assert pushes(other) == []

@@ -6,8 +6,9 @@ serialises writers on the workshop row: two freezes never race for a number.
 """
 import secrets
 
+from .. import realtime
 from ..extensions import db
-from ..models import Outcome, Workshop
+from ..models import Outcome, Workshop, touch
 from . import snapshot
 
 
@@ -60,6 +61,29 @@ def share_token(workshop: Workshop) -> str:
         workshop.share_token = secrets.token_urlsafe(24)
         db.session.commit()
     return workshop.share_token
+
+
+def share(workshop: Workshop) -> str:
+    """Make the share link if there is none yet, and show it on the screens that have a place for it.
+
+    Two facilitators clicking at once get the same secret: only a null one is replaced.
+    """
+    if workshop.share_token:
+        return workshop.share_token
+    db.session.execute(db.update(Workshop).where(Workshop.id == workshop.id, Workshop.share_token.is_(None))
+                       .values(share_token=secrets.token_urlsafe(24)))
+    touch(workshop)
+    db.session.commit()
+    realtime.announce(workshop, "outcomectl", "outcomelink")
+    return workshop.share_token
+
+
+def snapshot_of(workshop: Workshop, version: int | None) -> dict | None:
+    """A stored version's snapshot, or (version None) what downloads give now."""
+    if version is None:
+        return current(workshop)
+    outcome = get(workshop, version)
+    return outcome.snapshot if outcome else None
 
 
 def by_share_token(token: str) -> Workshop | None:

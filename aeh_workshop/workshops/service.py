@@ -91,7 +91,7 @@ def set_status(workshop: Workshop, status: str) -> None:
     if status == "closed":
         outcomes.freeze(workshop)   # the outcome as it stands at closing: a new version
     db.session.commit()
-    realtime.announce(workshop, "phase", "phasectl", "outcomectl",
+    realtime.announce(workshop, "phase", "phasectl", "outcomectl", "outcomelink",
                       *(VOTE_STATE_REGIONS if closing_vote else ()))
 
 
