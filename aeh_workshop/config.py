@@ -54,11 +54,12 @@ def load(app, test_config=None):
         MAX_CONTENT_LENGTH=256 * 1024,  # forms only: no uploads
         PASSWORD_HASH_METHOD="scrypt",
         TRUSTED_PROXIES=0,
+        EXPORT_CACHE_DIR=str(instance / "exports"),   # frozen versions' downloads, rendered once
     )
     env = os.environ
     if env.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(env["DATABASE_URL"])
-    for key in ("REDIS_URL", "SECRET_KEY", "PUBLIC_URL"):
+    for key in ("REDIS_URL", "SECRET_KEY", "PUBLIC_URL", "EXPORT_CACHE_DIR"):
         if env.get(key):
             app.config[key] = env[key]
     for key in ("REALTIME_COALESCE_MS", "TRUSTED_PROXIES"):

@@ -54,7 +54,7 @@ def migrated_db(tmp_path_factory):
 def app(migrated_db, tmp_path):
     path = tmp_path / "atelier.sqlite3"
     shutil.copy(migrated_db, path)
-    app = create_app(config_for(f"sqlite:///{path}"))
+    app = create_app(config_for(f"sqlite:///{path}", EXPORT_CACHE_DIR=str(tmp_path / "exports")))
     app.test_client_class = Client
     yield app
     with app.app_context():

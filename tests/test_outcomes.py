@@ -416,3 +416,26 @@ def test_the_regions_render_alike_for_every_viewer_and_the_panel_for_facilitator
     assert for_participant.data == for_facilitator.data and b"/o/" in for_participant.data
     assert participant.get(f"/w/{rich.code}/r/outcomectl").status_code == 403
     assert b"Version 1" in fac.get(f"/w/{rich.code}/r/outcomectl").data
+
+
+def test_a_frozen_versions_file_is_rendered_once_then_served_from_the_cache(app, monkeypatch):
+    """Versions never change: the second download of a PDF costs no rendering."""
+    from aeh_workshop.outcomes import exports, files
+    from aeh_workshop.outcomes import service as outcome_service
+    with app.app_context():
+        workshop = rich_workshop()
+        from aeh_workshop.workshops.service import set_status
+        set_status(workshop, "closed")
+        snap = outcome_service.latest(workshop).snapshot
+        calls = []
+        real = exports.render
+        monkeypatch.setattr(exports, "render", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+        first = files.export(snap, "docx", "fr", None)
+        second = files.export(snap, "docx", "fr", None)
+        assert calls == ["docx"]
+        assert second == first and second.filename.endswith(" v1.docx")
+        files.export(snap, "docx", "en", None)                     # another language: its own file
+        provisional = outcome_service.current(workshop) | {"provisional": True, "version": None}
+        files.export(provisional, "docx", "fr", None)
+        files.export(provisional, "docx", "fr", None)              # the live state: never cached
+        assert calls == ["docx", "docx", "docx", "docx"]

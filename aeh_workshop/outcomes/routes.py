@@ -10,7 +10,7 @@ from .. import access, guard, realtime
 from ..extensions import db
 from ..models import Workshop
 from ..network import public_url
-from . import exports, report, service
+from . import exports, files, report, service
 
 bp = Blueprint("outcomes", __name__)
 
@@ -193,7 +193,7 @@ def _known_format(fmt: str) -> None:
 
 
 def _file(snap: dict, fmt: str, share_url: str | None):
-    export = exports.render(snap, fmt, lang=str(get_locale() or "fr"), share_url=share_url)
+    export = files.export(snap, fmt, lang=str(get_locale() or "fr"), share_url=share_url)
     resp = make_response(export.data)
     resp.headers["Content-Type"] = export.mimetype
     resp.headers["Content-Disposition"] = content_disposition(export.filename)
