@@ -406,6 +406,21 @@ def test_the_pdf_renders_without_a_request_as_the_command_line_does(app, rich):
     assert "Version provisoire" in text and "/o/" not in text
 
 
+def test_a_huge_workshops_pdf_points_to_the_spreadsheet_instead_of_listing_every_card(app, rich, monkeypatch):
+    from aeh_workshop.outcomes import report, snapshot
+    with app.app_context():
+        snap = snapshot.build(db.session.get(Workshop, rich.id), version=1)
+        card = "Nos équipes ont été sensibilisées au handicap"   # in no offer, priority or action
+        assert card in report.render(snap, for_pdf=True)
+        monkeypatch.setattr(report, "PDF_CARDS_MAX", 3)
+        short = report.render(snap, for_pdf=True)
+        assert card not in short.replace("\u00a0", " ")
+        assert "Les 8 contributions sont détaillées une par une dans le fichier Excel" in short.replace("\u00a0", " ")
+        assert "Mécénat" in short                                  # the overview table stays
+    with app.test_request_context():
+        assert card in report.render(snap)                          # the web page lists them all
+
+
 def test_the_regions_render_alike_for_every_viewer_and_the_panel_for_facilitators_only(fac, rich, join_as):
     participant = join_as(rich.code, name="Lucie Morel", organisation="Restos du Cœur de l'Ain")
     set_status(fac, rich, "closed")

@@ -15,6 +15,10 @@ from flask_babel import format_date, format_datetime, gettext as _, ngettext
 from .. import vocab
 
 VOTE_ROWS = 20          # the report shows a vote's top rows; the spreadsheets have them all
+# The PDF lists every card up to this many; beyond, 20-odd pages of one line per card
+# help no steering committee (and cost seconds to lay out): it keeps the overview
+# tables and points to the spreadsheet, which has every card.
+PDF_CARDS_MAX = 300
 PARTICIPANT_KINDS = ("company", "association", "public", "other")
 # French typography: no line break inside « … » nor before : ; ! ? (after the space typed before them).
 FRENCH_SPACES = re.compile(r"(?<=«) | (?=[»:;!?])")
@@ -27,8 +31,9 @@ LABELS = {"kinds": vocab.CARD_KINDS, "rameau": vocab.RAMEAU, "directions": vocab
 
 def render(snapshot: dict, *, for_pdf: bool = False, share_url: str | None = None, **page) -> str:
     """The report as HTML: a whole web page, or the document WeasyPrint prints."""
-    html = render_template("outcomes/report.html", for_pdf=for_pdf, share_url=share_url,
-                           **context(snapshot), **page)
+    ctx = context(snapshot)
+    ctx["list_cards"] = not for_pdf or len(snapshot.get("cards", [])) <= PDF_CARDS_MAX
+    html = render_template("outcomes/report.html", for_pdf=for_pdf, share_url=share_url, **ctx, **page)
     return keep_together(html)
 
 
