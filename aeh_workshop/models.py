@@ -77,7 +77,7 @@ class Workshop(db.Model):
     timer_ends_at: Mapped[Optional[datetime]] = mapped_column()
     timer_left: Mapped[Optional[int]] = mapped_column()
     # The secret of the outcome page's share link, made when first shared.
-    share_token: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    share_token: Mapped[Optional[str]] = mapped_column(String(64), unique=True, index=True)
 
     owner: Mapped[Facilitator] = relationship()
     co_facilitators: Mapped[list[Facilitator]] = relationship(secondary=co_facilitators)
