@@ -447,7 +447,7 @@ def test_links_to_another_workshop_are_refused(plan, link):
     assert plan.actions() == []
 
 
-@pytest.mark.parametrize("value", ["999999", str(10**20), "abc", "-3"])
+@pytest.mark.parametrize("value", ["999999", str(10**20), "abc", "-3", "²", "٣"])
 def test_unknown_link_ids_are_refused_not_a_500(plan, value):
     resp = plan.create(card=value, priority=value, offer=value)
     assert resp.status_code == 422 and plan.actions() == []
@@ -640,3 +640,48 @@ def test_the_pages_include_the_plan_and_the_form(plan):
     # The form sits outside the pushed region, so a push never wipes what is being typed.
     ctl = _section(control, "actionsctl")
     assert 'id="action-form"' not in ctl
+
+
+@pytest.mark.parametrize("value", ["²", "٣"])
+def test_an_owner_given_in_other_digits_is_refused_not_a_500(plan, value):
+    nadia = plan.join()
+    assert plan.propose(nadia, owner=value).status_code == 422
+    assert plan.create(owner=value).status_code == 422
+    assert plan.actions() == []
+
+
+def test_saving_the_facilitators_form_keeps_a_status_its_owner_changed_meanwhile(plan):
+    """The facilitator opens the form (status « à faire »); the owner marks the action done;
+    the facilitator saves a new date without touching the status: done stays done."""
+    nadia = plan.join()
+    plan.create(owner=str(plan.participant_id("Nadia Haddad")))
+    action_id = plan.only()["id"]
+    form = _page(plan.fac.get(plan.fac_url(f"/{action_id}/edit"), htmx=True))
+    assert re.search(r'name="status_was"[^>]*value="todo"', form)
+    assert nadia.post(f"/w/{plan.code}/actions/{action_id}/status", data={"status": "done"},
+                      htmx=True).status_code == 200
+    resp = plan.update(action_id, owner=str(plan.participant_id("Nadia Haddad")), due_on="2027-04-01",
+                       status="todo", status_was="todo")
+    assert resp.status_code == 200
+    assert plan.only()["status"] == "done" and plan.only()["due_on"] == date(2027, 4, 1)
+    # Changing it in the form is a decision, and wins.
+    plan.update(action_id, owner=str(plan.participant_id("Nadia Haddad")), status="doing", status_was="done")
+    assert plan.only()["status"] == "doing"
+
+
+def test_an_author_cannot_save_over_a_proposal_validated_a_moment_before(plan, app):
+    """The check reads the proposal after taking the workshop's write lock."""
+    from aeh_workshop.actions import service
+    from aeh_workshop.models import Action, Participant, Workshop
+    nadia = plan.join()
+    plan.propose(nadia)
+    action_id = plan.only()["id"]
+    with app.app_context():
+        workshop = db.session.get(Workshop, plan.workshop_id)
+        stale = db.session.get(Action, action_id)
+        author = db.session.scalar(db.select(Participant).filter_by(display_name="Nadia Haddad"))
+        assert stale.validated is False                       # what the author's request read...
+        plan.validate(action_id)                              # ...before the facilitator validated it
+        with pytest.raises(service.ActionError, match="validée"):
+            service.edit(workshop, service.Actor(author, False), stale, service.Fields(title="Trop tard"))
+    assert plan.only()["title"] == TITLE and plan.only()["validated"] is True

@@ -152,7 +152,8 @@ def test_each_association_says_what_it_brings(room, app):
     assert "Les Jardins de Cocagne de la Dombes" in page and "Chantiers de maraîchage" in page
 
 
-@pytest.mark.parametrize("key", ["nonsense", "ask:nonsense", "brings:999999", "brings:abc"])
+@pytest.mark.parametrize("key", ["nonsense", "ask:nonsense", "brings:999999", "brings:abc", "brings:²",
+                                 "brings:99999999999999999999999", "brings:0"])
 def test_unknown_sections_are_not_found(room, app, key):
     create_offer(room.nadia, room.code)
     oid = offer_id(app, room.code)
@@ -266,3 +267,61 @@ def test_without_javascript_the_editor_is_a_page_and_saving_redirects(room, app)
     resp = room.nadia.post(f"/w/{room.code}/offers/{oid}/sections/need", data={"text": "Sans JS", "version": 0})
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/w/{room.code}")
     assert sections(app, oid)["need"] == ("Sans JS", 1)
+
+
+def test_a_participant_writes_only_for_their_own_organisation(room, app, make_workshop, join_as):
+    """Nobody writes what another organisation brings, nor learns other workshops' organisations."""
+    create_offer(room.nadia, room.code)
+    oid = offer_id(app, room.code)
+    other = make_workshop()
+    join_as(other, "Paul Secret", "Société Confidentielle SAS", "company")
+    with app.app_context():
+        names = dict(db.session.execute(db.select(Organisation.name, Organisation.id)).all())
+    for org in ("Société Confidentielle SAS", "Les Jardins de Cocagne de la Dombes"):
+        key = f"brings:{names[org]}"
+        assert room.nadia.get(f"/w/{room.code}/offers/{oid}/sections/{key}", htmx=True).status_code == 404
+        assert save(room.nadia, room.code, oid, key, "Au nom d'une autre", 0).status_code == 404
+    assert set(sections(app, oid)) == {"title"}
+    # A facilitator may correct a contribution that exists, not invent one.
+    mine = f"brings:{names['Les Jardins de Cocagne de la Dombes']}"
+    assert save(room.fac, room.code, oid, mine, "Inventé", 0).status_code == 404
+    assert save(room.mathieu, room.code, oid, mine, "Maraîchage", 0).status_code == 200
+    assert save(room.fac, room.code, oid, mine, "Maraîchage bio", 1).status_code == 200
+    assert sections(app, oid)[mine] == ("Maraîchage bio", 2)
+
+
+def test_a_huge_card_number_is_refused_with_a_message(room, app):
+    create_offer(room.nadia, room.code)
+    oid = offer_id(app, room.code)
+    for bad in ("99999999999999999999", "-1", "²"):
+        resp = room.nadia.post(f"/w/{room.code}/offers/{oid}/cards", data={"card": bad}, htmx=True)
+        assert resp.status_code == 422 and "Choisissez une carte" in resp.get_data(as_text=True)
+
+
+def test_linking_a_card_twice_at_once_links_it_once(room, app):
+    """The second of two identical links finds the first one (no duplicate, no error)."""
+    from aeh_workshop.board.service import Actor
+    from aeh_workshop.offers import service
+    post_card(room.nadia, room.code, "Une carte à lier deux fois")
+    create_offer(room.nadia, room.code)
+    oid = offer_id(app, room.code)
+    with app.app_context():
+        from aeh_workshop.models import Card
+        card_id = db.session.scalar(db.select(Card.id).filter_by(text="Une carte à lier deux fois"))
+        workshop = db.session.get(Workshop, room.workshop_id)
+        stale_offer = db.session.get(JointOffer, oid)
+        assert stale_offer.cards == []          # this session saw the offer without the card...
+        room.mathieu.post(f"/w/{room.code}/offers/{oid}/cards", data={"card": card_id}, htmx=True)
+        service.link_card(workshop, Actor(None, True), stale_offer, card_id, linked=True)   # ...then links it too
+        assert [c.id for c in db.session.get(JointOffer, oid).cards] == [card_id]
+
+
+def test_an_offer_edit_after_closing_updates_the_restitution_panel(room, app, socket_for):
+    create_offer(room.nadia, room.code)
+    oid = offer_id(app, room.code)
+    room.fac.post(f"/workshops/{room.workshop_id}/status", data={"status": "closed"}, htmx=True)
+    watcher = socket_for(room.fac, room.code)
+    pushes(watcher)
+    assert save(room.fac, room.code, oid, "need", "Ajouté après la clôture", 0).status_code == 200
+    html = "".join(p["html"] for p in pushes(watcher))
+    assert 'hx-target="#outcomectl"' in html and "Version 2" in html

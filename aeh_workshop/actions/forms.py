@@ -83,7 +83,8 @@ class ActionForm(FlaskForm):
                       owner_name=self.owner_name.data or "", owner_org=self.owner_org.data or "",
                       due_on=self.due_on.data, step=self.step.data or None,
                       card_id=_int(self.card.data), priority_id=_int(self.priority.data),
-                      offer_id=_int(self.offer.data), status=getattr(getattr(self, "status", None), "data", None))
+                      offer_id=_int(self.offer.data), status=getattr(getattr(self, "status", None), "data", None),
+                      status_was=getattr(getattr(self, "status_was", None), "data", None) or None)
 
     @classmethod
     def for_action(cls, action, participant=None) -> "ActionForm":
@@ -97,13 +98,16 @@ class ActionForm(FlaskForm):
         data = {"title": action.title, "owner": owner, "owner_name": action.owner_name,
                 "owner_org": action.owner_org, "due_on": action.due_on, "step": action.step or "",
                 "card": str(action.card_id or ""), "priority": str(action.priority_id or ""),
-                "offer": str(action.offer_id or ""), "status": action.status}
+                "offer": str(action.offer_id or ""), "status": action.status, "status_was": action.status}
         return cls(formdata=None, data=data)
 
 
 class FacilitatorActionForm(ActionForm):
     owner = SelectField(_l("Porteur·se"), default="", validate_choice=False)
     status = SelectField(_l("Statut"), default="todo", choices=lambda: choices(ACTION_STATUSES))
+    # The status when the form was loaded: left as it was, the form does not undo
+    # a status its owner changed meanwhile.
+    status_was = HiddenField()
 
 
 class StatusForm(FlaskForm):
@@ -111,7 +115,8 @@ class StatusForm(FlaskForm):
 
 
 def _is_id(value: str) -> bool:
-    return value.isdigit() and 1 <= int(value) <= MAX_ID
+    # isascii(): str.isdigit() is true for "²" or "٣", which int() then refuses.
+    return value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_ID
 
 
 def _check_id(field, message):

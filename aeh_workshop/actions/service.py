@@ -4,12 +4,15 @@ Every write decides who may make it here, bumps the workshop's revision, makes a
 new outcome version when the workshop is already closed, commits, and only
 then announces the regions that changed.
 """
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
 from flask import abort
 from flask_babel import gettext as _
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.exceptions import HTTPException
 
 from .. import access, realtime
 from ..extensions import db
@@ -50,6 +53,7 @@ class Fields:
     priority_id: int | None = None
     offer_id: int | None = None
     status: str | None = None
+    status_was: str | None = None   # the status the form showed (None: a new action)
 
 
 def actor(workshop: Workshop) -> Actor:
@@ -128,14 +132,33 @@ def links(workshop: Workshop, action: Action | None = None) -> Links:
 
 def add(workshop: Workshop, who: Actor, fields: Fields) -> Action:
     """A participant's proposal (to be validated), or a facilitator's action (validated)."""
-    _check_writable(workshop, who)
-    action = Action(workshop_id=workshop.id, validated=who.facilitator,
-                    proposed_by_id=who.participant.id if who.participant else None)
-    _apply(workshop, who, action, fields)
-    db.session.add(action)
-    db.session.flush()
+    with _writing(workshop):
+        _check_writable(workshop, who)
+        action = Action(workshop_id=workshop.id, validated=who.facilitator,
+                        proposed_by_id=who.participant.id if who.participant else None)
+        _apply(workshop, who, action, fields)
+        db.session.add(action)
+        db.session.flush()
     _commit(workshop, PLAN_REGIONS if action.validated else PLAN_REGIONS[:2])
     return action
+
+
+@contextmanager
+def _writing(workshop: Workshop, action: Action | None = None):
+    """Take the workshop's write lock first (the revision bump), then read what the
+    checks need as it now is: an action validated, re-owned, deleted or a link
+    removed by someone else a moment ago is seen. A refusal undoes everything."""
+    touch(workshop)
+    try:
+        if action is not None:
+            try:
+                db.session.refresh(action)
+            except InvalidRequestError:
+                raise ActionError(_("Cette action vient d'être supprimée.")) from None
+        yield
+    except (ActionError, HTTPException):
+        db.session.rollback()
+        raise
 
 
 def require_editable(workshop: Workshop, who: Actor, action: Action) -> None:
@@ -150,17 +173,19 @@ def require_editable(workshop: Workshop, who: Actor, action: Action) -> None:
 
 
 def edit(workshop: Workshop, who: Actor, action: Action, fields: Fields) -> None:
-    require_editable(workshop, who, action)
-    was_validated = action.validated
-    _apply(workshop, who, action, fields)
+    with _writing(workshop, action):
+        require_editable(workshop, who, action)
+        was_validated = action.validated
+        _apply(workshop, who, action, fields)
     _commit(workshop, PLAN_REGIONS if was_validated else PLAN_REGIONS[:2])
 
 
 def delete(workshop: Workshop, who: Actor, action: Action) -> None:
     """A facilitator deletes (or turns down) any action; a participant withdraws their own proposal."""
-    require_editable(workshop, who, action)
-    regions = PLAN_REGIONS if action.validated else PLAN_REGIONS[:2]
-    db.session.delete(action)
+    with _writing(workshop, action):
+        require_editable(workshop, who, action)
+        regions = PLAN_REGIONS if action.validated else PLAN_REGIONS[:2]
+        db.session.delete(action)
     _commit(workshop, regions)
 
 
@@ -168,9 +193,11 @@ def validate(workshop: Workshop, who: Actor, action: Action) -> None:
     """A facilitator takes a proposal into the plan."""
     if not who.facilitator:
         abort(403)
-    if action.validated:
-        return   # already in the plan: nothing changes, nothing is pushed
-    action.validated = True
+    with _writing(workshop, action):
+        if action.validated:
+            db.session.rollback()
+            return   # already in the plan: nothing changes, nothing is pushed
+        action.validated = True
     _commit(workshop, PLAN_REGIONS)
 
 
@@ -178,15 +205,17 @@ def set_status(workshop: Workshop, who: Actor, action: Action, status: str) -> N
     """À faire, en cours, fait: a facilitator, or the participant who owns the validated action."""
     if status not in ACTION_STATUSES:
         raise ActionError(_("Statut inconnu."), field="status")
-    if not who.facilitator:
-        if who.participant is None or action.owner_id != who.participant.id:
-            abort(403)
-        _check_writable(workshop, who)
-        if not action.validated:
-            raise ActionError(_("Cette action n'est pas encore validée par l'animation."))
-    if action.status == status:
-        return
-    action.status = status
+    with _writing(workshop, action):
+        if not who.facilitator:
+            if who.participant is None or action.owner_id != who.participant.id:
+                abort(403)
+            _check_writable(workshop, who)
+            if not action.validated:
+                raise ActionError(_("Cette action n'est pas encore validée par l'animation."))
+        if action.status == status:
+            db.session.rollback()
+            return
+        action.status = status
     _commit(workshop, PLAN_REGIONS if action.validated else PLAN_REGIONS[:2])
 
 
@@ -219,7 +248,8 @@ def _apply(workshop: Workshop, who: Actor, action: Action, fields: Fields) -> No
     if who.facilitator and fields.status is not None:
         if fields.status not in ACTION_STATUSES:
             raise ActionError(_("Statut inconnu."), field="status")
-        action.status = fields.status
+        if action.id is None or fields.status != fields.status_was:   # else keep a change made meanwhile
+            action.status = fields.status
     action.title, action.due_on, action.step = title, fields.due_on, fields.step
     action.owner, action.owner_name, action.owner_org = owner, owner_name, owner_org
     action.card, action.priority, action.offer = card, priority, offer
@@ -271,8 +301,8 @@ def _linked(model, workshop: Workshop, target_id: int | None, refusal: str, fiel
 
 
 def _commit(workshop: Workshop, regions: tuple[str, ...]) -> None:
-    """Bump the revision, freeze a new outcome version if the workshop is closed, commit, push."""
-    touch(workshop)
+    """Freeze a new outcome version if the workshop is closed, commit, push (the
+    caller bumped the revision first, in _writing)."""
     closed = workshop.status == "closed"
     refreeze_if_closed(workshop)
     db.session.commit()

@@ -24,4 +24,5 @@ class SectionForm(FlaskForm):
 
 class LinkCardForm(FlaskForm):
     card = SelectField(_l("Carte à lier"), coerce=int, validate_choice=False,
-                       validators=[InputRequired(_l("Choisissez une carte."))])
+                       validators=[InputRequired(_l("Choisissez une carte.")),
+                                   NumberRange(1, MAX_ID, _l("Choisissez une carte."))])

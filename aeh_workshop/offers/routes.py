@@ -100,7 +100,7 @@ def edit_section(code, offer_id, key):
     workshop = by_code_or_404(code)
     who = board.actor(workshop)
     offer = service.offer_or_404(workshop, offer_id)
-    key = _resolve_key(who, key)
+    key = _resolve_key(workshop, who, offer, key)
     current = service.section(offer, key)
     form = SectionForm(formdata=None, text=current.text, version=current.version)
     return _section_editor(workshop, who, offer, key, form)
@@ -112,7 +112,7 @@ def save_section(code, offer_id, key):
     workshop = by_code_or_404(code)
     who = board.actor(workshop)
     offer = service.offer_or_404(workshop, offer_id)
-    key = _resolve_key(who, key)
+    key = _resolve_key(workshop, who, offer, key)
     form = SectionForm()
     if not form.validate_on_submit():
         return _section_editor(workshop, who, offer, key, form, _("Le formulaire a expiré : rechargez la page."),
@@ -128,13 +128,13 @@ def save_section(code, offer_id, key):
     return _done(workshop, who, _("Section enregistrée.") if changed else _("Aucun changement."), offer)
 
 
-def _resolve_key(who, key: str) -> str:
+def _resolve_key(workshop, who, offer, key: str) -> str:
     """"brings:mine" is the section of the participant's own organisation."""
     if key == "brings:mine":
         if who.participant is None:
             abort(404)
         key = f"brings:{who.participant.organisation_id}"
-    service.check_key(key)
+    service.check_key(workshop, who, offer, key)
     return key
 
 

@@ -5,6 +5,7 @@ association brings...) is saved on its own with a version number. A save says
 which version it was based on; if someone saved the section meanwhile, the
 save is refused with the current text (OfferConflict), never applied over it.
 """
+import re
 from dataclasses import dataclass
 
 from flask import abort
@@ -19,6 +20,7 @@ from ..models import Card, JointOffer, OfferSection, Organisation, Priority, Wor
 from ..outcomes import service as outcomes
 from ..vocab import OFFER_SECTIONS, RAMEAU
 
+ID = re.compile(r"[1-9][0-9]{0,9}")   # ASCII digits only: int() reads "²" or "٣" too
 TITLE_MAX = 160
 TEXT_MAX = 4000
 MAX_OFFERS = 50
@@ -83,12 +85,23 @@ def section_label(key: str, org_names: dict[int, str] | None = None) -> str:
     return str(OFFER_SECTIONS[key])
 
 
-def check_key(key: str) -> None:
-    """A section key is one of the fixed sections, ask:<category> or brings:<organisation id>."""
+def check_key(workshop: Workshop, who: Actor, offer: JointOffer, key: str) -> None:
+    """A section key is one of the fixed sections, ask:<category> or brings:<organisation id>.
+
+    What an organisation brings is written by its own people; a facilitator may
+    edit a contribution already there. Any other organisation is not found (the
+    ids of other workshops' organisations are nobody's business here).
+    """
     kind, sep, rest = key.partition(":")
-    valid = (key in OFFER_SECTIONS if not sep else
-             (kind == "ask" and rest in RAMEAU) or
-             (kind == "brings" and rest.isdigit() and db.session.get(Organisation, int(rest)) is not None))
+    if not sep:
+        valid = key in OFFER_SECTIONS
+    elif kind == "ask":
+        valid = rest in RAMEAU
+    elif kind == "brings" and ID.fullmatch(rest):
+        own = who.participant is not None and who.participant.organisation_id == int(rest)
+        valid = own or (who.facilitator and offer.section(key) is not None)
+    else:
+        valid = False
     if not valid:
         abort(404)
 
@@ -114,18 +127,17 @@ def create(workshop: Workshop, who: Actor, title: str) -> JointOffer:
     """A new offer with its title; the rest is written section by section."""
     _require_writable(workshop, who)
     title = _clean(title, TITLE_MAX, required=True)
+    touch(workshop)   # first: writers of this workshop queue here, so the count below holds
     count = db.session.scalar(db.select(db.func.count(JointOffer.id)).filter_by(workshop_id=workshop.id))
     if count >= MAX_OFFERS:
+        db.session.rollback()
         raise OfferError(_("Un atelier compte au plus %(n)d offres communes.", n=MAX_OFFERS))
-    touch(workshop)
     offer = JointOffer(workshop_id=workshop.id,
                        created_by_id=who.participant.id if who.participant else None)
     offer.sections = [OfferSection(key="title", text=title, updated_by=_editor_name(who))]
     db.session.add(offer)
     db.session.flush()
-    outcomes.refreeze_if_closed(workshop)
-    db.session.commit()
-    realtime.announce(workshop, f"offer:{offer.id}")
+    _commit(workshop, f"offer:{offer.id}")
     return offer
 
 
@@ -166,11 +178,21 @@ def save_section(workshop: Workshop, who: Actor, offer: JointOffer, key: str, te
             db.session.rollback()
             _conflict(workshop, offer_id, key)
     db.session.expire(offer)
+    # Actions linked to an offer show its title.
+    _commit(workshop, f"offer:{offer_id}", *(("actions", "actionsctl") if key == "title" else ()))
+    return True
+
+
+def _commit(workshop: Workshop, *regions: str) -> None:
+    """Commit an offer change (the caller bumped the revision first) and push it.
+
+    After closing, a change is a new outcome version, which the facilitators'
+    Restitution panel lists.
+    """
+    closed = not workshop.is_open
     outcomes.refreeze_if_closed(workshop)
     db.session.commit()
-    # Actions linked to an offer show its title.
-    realtime.announce(workshop, f"offer:{offer_id}", *(("actions", "actionsctl") if key == "title" else ()))
-    return True
+    realtime.announce(workshop, *regions, *(("outcomectl",) if closed else ()))
 
 
 def _conflict(workshop: Workshop, offer_id: int, key: str):
@@ -188,19 +210,24 @@ def _conflict(workshop: Workshop, offer_id: int, key: str):
 def link_card(workshop: Workshop, who: Actor, offer: JointOffer, card_id: int, linked: bool) -> None:
     """Attach a card (a practice, a link, a priority...) to the offer, or detach it."""
     _require_writable(workshop, who)
-    card = db.session.get(Card, card_id)
+    offer_id = offer.id
+    touch(workshop)   # first: two people linking the same card queue here, then see each other's link
+    db.session.expire(offer)
+    card = db.session.get(Card, card_id) if 0 < card_id < 2**31 else None
     if card is None or card.workshop_id != workshop.id or (card.hidden and linked):
+        db.session.rollback()
         raise OfferError(_("Cette carte n'existe pas dans cet atelier."))
+    if db.session.get(JointOffer, offer_id) is None:
+        db.session.rollback()
+        raise OfferError(_("Cette offre a été supprimée."))
     if (card in offer.cards) == linked:
+        db.session.rollback()
         return
-    touch(workshop)
     if linked:
         offer.cards.append(card)
     else:
         offer.cards.remove(card)
-    outcomes.refreeze_if_closed(workshop)
-    db.session.commit()
-    realtime.announce(workshop, f"offer:{offer.id}")
+    _commit(workshop, f"offer:{offer.id}")
 
 
 def delete(workshop: Workshop, who: Actor, offer: JointOffer) -> None:
@@ -209,9 +236,7 @@ def delete(workshop: Workshop, who: Actor, offer: JointOffer) -> None:
     offer_id = offer.id
     touch(workshop)
     db.session.delete(offer)
-    outcomes.refreeze_if_closed(workshop)
-    db.session.commit()
-    realtime.announce(workshop, f"offer:{offer_id}", "actions", "actionsctl")
+    _commit(workshop, f"offer:{offer_id}", "actions", "actionsctl")
 
 
 def priority_ranks(workshop: Workshop) -> dict[int, int]:
