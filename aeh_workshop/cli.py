@@ -81,7 +81,7 @@ def demo():
                    "(défaut / default: the download's own name).")
 @click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True,
               help="Langue des libellés / language of the labels.")
-@click.option("--version", "number", type=click.IntRange(min=1),
+@click.option("--version", "number", type=click.IntRange(min=1, max=2**31 - 1),
               help="Une version figée / a frozen version (défaut / default: the latest, "
                    "or the live state marked provisional when the workshop is not closed).")
 @with_appcontext

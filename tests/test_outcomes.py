@@ -107,10 +107,14 @@ def test_reopening_and_closing_again_is_version_three_and_version_one_is_unchang
     assert versions[3]["actions"][0]["title"] == EDITED_ACTION and versions[3]["offers"][0]["need"] == EDITED_NEED
 
 
-def test_freezing_again_without_a_change_stores_no_new_version(app, fac, rich):
+def test_freezing_again_without_a_change_stores_no_new_version(app, fac, rich, monkeypatch):
+    from aeh_workshop.models import utcnow
+    from aeh_workshop.workshops import service as workshops
+    moment = utcnow()
+    monkeypatch.setattr(workshops, "utcnow", lambda: moment)   # both closes in the same second
     set_status(fac, rich, "closed")
     set_status(fac, rich, "live")
-    set_status(fac, rich, "closed")     # within the same second: the same closing date, the same content
+    set_status(fac, rich, "closed")     # the same closing date, the same content
     with app.app_context():
         workshop = db.session.get(Workshop, rich.id)
         touch(workshop)

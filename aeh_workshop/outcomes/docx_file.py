@@ -48,7 +48,7 @@ def _setup(doc, title: str, lang: str) -> None:
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = Mm(297), Mm(210)
     section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = MARGIN
-    doc.core_properties.title, doc.core_properties.author = title, "AEH Atelier"
+    doc.core_properties.title, doc.core_properties.author = xml_safe(title), "AEH Atelier"
     doc.core_properties.language = LANG_TAGS.get(lang, lang)
     normal = doc.styles["Normal"]
     normal.font.size = Pt(10)

@@ -11,6 +11,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import current_app
 
@@ -32,9 +33,11 @@ def export(snapshot: dict, fmt: str, lang: str, share_url: str | None) -> export
     if snapshot.get("provisional") or not snapshot.get("version"):
         return _off_loop(render)
     folder = Path(app.config["EXPORT_CACHE_DIR"])
+    # The share link's path, not its host: without PUBLIC_URL the host comes from the
+    # request, and anyone could otherwise fill the disk and the CPU by varying it.
     key = hashlib.sha256("\x00".join(
         (snapshot["workshop"]["code"], str(snapshot["version"]), snapshot["frozen_at"], fmt, lang,
-         share_url or "")).encode()).hexdigest()[:32]
+         urlsplit(share_url or "").path)).encode()).hexdigest()[:32]
     data, name = folder / f"{key}.bin", folder / f"{key}.name"
     if data.exists() and name.exists():
         return exports.Export(name.read_text(encoding="utf-8"), exports.FORMATS[fmt][1], data.read_bytes())

@@ -47,7 +47,8 @@ def page_css(snapshot: dict) -> str:
     rules = [f"@page {{ @bottom-right {{ content: {numbers}; }} }}",
              "@page :first { @bottom-right { content: none; } @bottom-left { content: none; } }"]
     if snapshot.get("provisional"):
-        rules.append(f"@page {{ @top-right {{ content: {_css_string(_('Version provisoire'))}; }} }}")
+        provisional = _css_string(_("Version provisoire"))   # outside the f-string, for the extractor
+        rules.append(f"@page {{ @top-right {{ content: {provisional}; }} }}")
     return "\n".join(rules)
 
 

@@ -77,7 +77,7 @@ def _figures(summary: dict) -> list[tuple[int, str]]:
         (n("organisations", 0), ngettext("structure", "structures", n("organisations", 0))),
         (n("cards", 0), ngettext("contribution", "contributions", n("cards", 0))),
         (n("dots", 0), ngettext("gommette", "gommettes", n("dots", 0))),
-        (n("priorities", 0), ngettext("priorité", "priorités", n("priorities", 0))),
+        (n("priorities", 0), ngettext("priorité retenue", "priorités retenues", n("priorities", 0))),
         (n("offers", 0), ngettext("offre commune", "offres communes", n("offers", 0))),
         (n("actions", 0), ngettext("action", "actions", n("actions", 0))),
     ]

@@ -55,14 +55,6 @@ def current(workshop: Workshop) -> dict:
     return snapshot.build(workshop, provisional=True)
 
 
-def share_token(workshop: Workshop) -> str:
-    """The secret of the outcome page's link, made the first time it is asked for."""
-    if not workshop.share_token:
-        workshop.share_token = secrets.token_urlsafe(24)
-        db.session.commit()
-    return workshop.share_token
-
-
 def share(workshop: Workshop) -> str:
     """Make the share link if there is none yet, and show it on the screens that have a place for it.
 

@@ -20,7 +20,7 @@ SHEET_NAME_UNSAFE = re.compile(r"[\[\]:*?/\\]")
 def render(tables: list[Table], title: str, lang: str) -> bytes:
     """The workbook: one sheet per table."""
     wb = Workbook(write_only=True)
-    wb.properties.title, wb.properties.creator, wb.properties.language = title, "AEH Atelier", lang
+    wb.properties.title, wb.properties.creator, wb.properties.language = xml_safe(title), "AEH Atelier", lang
     bold = Font(bold=True)
     for table in tables:
         ws = wb.create_sheet(_sheet_name(table.title, wb.sheetnames))
@@ -45,7 +45,7 @@ def render(tables: list[Table], title: str, lang: str) -> bytes:
 def _cell(value):
     """Texts neutralised (no formula runs) and cleared of characters XML cannot hold."""
     if isinstance(value, str):
-        return xml_safe(neutralised(value))
+        return neutralised(xml_safe(value))   # in this order: a stripped control character must not unmask a formula
     return value
 
 
