@@ -407,7 +407,7 @@ def test_the_pdf_renders_without_a_request_as_the_command_line_does(app, rich):
     assert data.startswith(b"%PDF")
     _reader, text = pdf_text(data)
     assert "Jan 15, 2027" in text and "Cœur de Dombes" in text
-    assert "Version provisoire" in text and "/o/" not in text
+    assert "Provisional version" in text and "/o/" not in text
 
 
 def test_a_huge_workshops_pdf_points_to_the_spreadsheet_instead_of_listing_every_card(app, rich, monkeypatch):
