@@ -325,3 +325,18 @@ def test_an_offer_edit_after_closing_updates_the_restitution_panel(room, app, so
     assert save(room.fac, room.code, oid, "need", "Ajouté après la clôture", 0).status_code == 200
     html = "".join(p["html"] for p in pushes(watcher))
     assert 'hx-target="#outcomectl"' in html and "Version 2" in html
+
+
+def test_hiding_a_linked_card_takes_it_off_the_offer_on_every_screen(room, app, socket_for):
+    post_card(room.nadia, room.code, "Une carte bientôt masquée", kind="link")
+    create_offer(room.nadia, room.code)
+    oid = offer_id(app, room.code)
+    with app.app_context():
+        from aeh_workshop.models import Card
+        card_id = db.session.scalar(db.select(Card.id).filter_by(text="Une carte bientôt masquée"))
+    room.nadia.post(f"/w/{room.code}/offers/{oid}/cards", data={"card": card_id}, htmx=True)
+    watcher = socket_for(room.mathieu, room.code)
+    pushes(watcher)
+    assert room.fac.post(f"/w/{room.code}/cards/{card_id}/hide", htmx=True).status_code == 200
+    offer_push = [p["html"] for p in pushes(watcher) if f'hx-target="#offer-{oid}"' in p["html"]]
+    assert offer_push and "Une carte bientôt masquée" not in offer_push[0].split(f'#offer-{oid}"', 1)[1]

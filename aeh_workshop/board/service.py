@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import access, realtime
 from ..extensions import db
-from ..models import Card, Cluster, Participant, Workshop, touch
+from ..models import Action, Card, Cluster, Participant, Workshop, offer_card, touch
 from ..participants.service import organisation
 from ..vocab import CARD_KINDS
 from ..votes.service import regions_for_card_change
@@ -121,11 +121,22 @@ def _commit(workshop: Workshop, card_id: int | None = None) -> None:
     (and a running vote's tally and ballots, which show cards too)."""
     touch(workshop)
     voting = regions_for_card_change(workshop)
+    shown_in = _shown_in(card_id) if card_id is not None else ()
     db.session.commit()
     if card_id is None:
         realtime.announce(workshop, "board", "modboard", *voting)
     else:
-        realtime.announce(workshop, f"card:{card_id}", f"modcard:{card_id}", *voting)
+        realtime.announce(workshop, f"card:{card_id}", f"modcard:{card_id}", *voting, *shown_in)
+
+
+def _shown_in(card_id: int) -> tuple[str, ...]:
+    """The joint offers and the action plan that show this card's text: a card
+    edited, hidden or deleted must change there too. Read before a deletion is
+    flushed, while the links still exist."""
+    with db.session.no_autoflush:
+        offers = db.session.scalars(db.select(offer_card.c.offer_id).where(offer_card.c.card_id == card_id)).all()
+        in_plan = db.session.scalar(db.select(Action.id).where(Action.card_id == card_id).limit(1)) is not None
+    return tuple(f"offer:{offer_id}" for offer_id in offers) + (("actions", "actionsctl") if in_plan else ())
 
 
 def post(workshop: Workshop, who: Actor, fields: dict) -> Card:
