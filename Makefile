@@ -31,4 +31,4 @@ bench:
 screenshots:
 	@scripts/system-deps.sh
 	@scripts/bootstrap.sh requirements-dev.txt
-	SCREENSHOTS_DIR=docs .venv/bin/python -m pytest tests/test_browser.py tests/test_browser_vote.py -q
+	SCREENSHOTS_DIR=docs .venv/bin/python -m pytest tests/test_browser.py tests/test_browser_vote.py tests/test_browser_build.py -q

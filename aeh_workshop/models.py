@@ -228,6 +228,10 @@ class JointOffer(db.Model):
     def section(self, key: str) -> Optional["OfferSection"]:
         return next((s for s in self.sections if s.key == key), None)
 
+    def sections_of(self, kind: str) -> list["OfferSection"]:
+        """The "ask:..." or "brings:..." sections."""
+        return [s for s in self.sections if s.key.startswith(kind + ":")]
+
     @property
     def title(self) -> str:
         return self.text("title")

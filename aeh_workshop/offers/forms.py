@@ -10,7 +10,7 @@ MAX_ID = 2**31 - 1
 
 
 class NewOfferForm(FlaskForm):
-    title = StringField(_l("Titre de la nouvelle offre"), render_kw={"maxlength": TITLE_MAX},
+    title = StringField(_l("Titre de la nouvelle offre"), id="offer-title", render_kw={"maxlength": TITLE_MAX},
                         validators=[InputRequired(_l("Donnez un titre à l'offre."))])
 
 
