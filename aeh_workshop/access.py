@@ -53,6 +53,14 @@ def audiences(workshop: Workshop) -> list[str]:
     return []
 
 
+def facilitated_or_404(workshop_id: int) -> Workshop:
+    """A workshop by id, for a facilitator of it (404, login, or 403 otherwise)."""
+    from .extensions import db
+    workshop = db.get_or_404(Workshop, workshop_id)
+    require_facilitator(workshop)
+    return workshop
+
+
 def require_facilitator(workshop: Workshop) -> None:
     """Anonymous users are sent to log in (by Flask-Login); others get a 403."""
     from .extensions import login

@@ -62,6 +62,20 @@ def _wait_live(page):
     page.wait_for_function("() => window.aehSocket && window.aehSocket.connected", timeout=5_000)
 
 
+def _control_room(browser, base, errors, workshop_id, email="camille@example.org"):
+    """A facilitator's browser, logged in through the form, in the workshop's control room, live."""
+    from playwright.sync_api import expect
+    ctx, fac = _context(browser, base, errors, viewport={"width": 1400, "height": 1000})
+    fac.goto("/login")
+    fac.fill("#email", email)
+    fac.fill("#password", PASSWORD)
+    fac.get_by_role("button", name="Se connecter").click()
+    expect(fac).to_have_url(re.compile(r"/workshops/$"))
+    fac.goto(f"/workshops/{workshop_id}")
+    _wait_live(fac)
+    return ctx, fac
+
+
 def _join(page, name, organisation, kind):
     page.fill("#display_name", name)
     page.fill("#organisation", organisation)

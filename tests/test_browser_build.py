@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from live_server import PASSWORD, first_facilitator, live_workshop, running_server
-from test_browser import LIVE, _context, _join, _wait_live, chromium  # noqa: F401  (chromium is a fixture)
+from live_server import first_facilitator, live_workshop, running_server
+from test_browser import LIVE, _context, _control_room, _join, _wait_live, chromium  # noqa: F401  (chromium is a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -58,14 +58,7 @@ def test_offer_written_together_action_plan_and_outcome(chromium, server, tmp_pa
     code = workshop["code"]
 
     # The facilitator logs in and opens the control room.
-    fac_ctx, fac = _context(chromium, server, errors, viewport={"width": 1400, "height": 1000})
-    fac.goto("/login")
-    fac.fill("#email", "camille@example.org")
-    fac.fill("#password", PASSWORD)
-    fac.get_by_role("button", name="Se connecter").click()
-    expect(fac).to_have_url(re.compile(r"/workshops/$"))
-    fac.goto(f"/workshops/{workshop['id']}")
-    _wait_live(fac)
+    fac_ctx, fac = _control_room(chromium, server, errors, workshop["id"])
 
     # The projector, and two participants: Nadia on a laptop, Mathieu on a phone.
     screen_ctx, screen = _context(chromium, server, errors, viewport={"width": 1920, "height": 1080})

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from live_server import PASSWORD, first_facilitator, live_workshop, running_server
-from test_browser import LIVE, _context, _join, _wait_live, chromium  # noqa: F401  (chromium is a fixture)
+from live_server import first_facilitator, live_workshop, running_server
+from test_browser import LIVE, _context, _control_room, _join, _wait_live, chromium  # noqa: F401  (chromium is a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -48,14 +48,7 @@ def test_two_participants_vote_and_the_projector_follows(chromium, server, tmp_p
     assert http.post(f"/workshops/{workshop['id']}/phase", {"phase": "vote"}, htmx=True).status_code == 200
 
     # The facilitator logs in, sets the vote's rules in the control room and opens it.
-    fac_ctx, fac = _context(chromium, server, errors, viewport={"width": 1400, "height": 1000})
-    fac.goto("/login")
-    fac.fill("#email", "camille@example.org")
-    fac.fill("#password", PASSWORD)
-    fac.get_by_role("button", name="Se connecter").click()
-    expect(fac).to_have_url(re.compile(r"/workshops/$"))
-    fac.goto(f"/workshops/{workshop['id']}")
-    _wait_live(fac)
+    fac_ctx, fac = _control_room(chromium, server, errors, workshop["id"])
     panel = fac.locator("#votectl")
     panel.locator("#title").fill("Quelles pistes pour 2027 ?")
     panel.locator("#budget").fill("4")

@@ -12,7 +12,6 @@ from markupsafe import Markup
 from .. import access, realtime
 from ..extensions import db
 from ..htmx import error_flash, page_or_fragment, wants_fragment
-from ..models import Workshop
 from ..workshops.service import by_code_or_404
 from . import service
 from .forms import ActionForm, FacilitatorActionForm, StatusForm
@@ -213,9 +212,7 @@ def status(code, action_id):
 # ----------------------------------------------------------- facilitators
 
 def _facilitated(workshop_id):
-    workshop = db.get_or_404(Workshop, workshop_id)
-    access.require_facilitator(workshop)
-    return workshop, service.Actor(None, facilitator=True)
+    return access.facilitated_or_404(workshop_id), service.Actor(None, facilitator=True)
 
 
 @bp.get("/workshops/<id:workshop_id>/actions/form")

@@ -7,7 +7,6 @@ from flask import Blueprint, abort, make_response, render_template, url_for
 from flask_babel import get_locale, gettext as _
 
 from .. import access, guard, realtime
-from ..extensions import db
 from ..models import Workshop
 from ..network import public_url
 from . import exports, files, report, service
@@ -42,25 +41,19 @@ def format_labels() -> list[tuple[str, str]]:
     return [(fmt, labels[fmt]) for fmt in OFFERED]
 
 
-def _workshop(workshop_id: int) -> Workshop:
-    workshop = db.get_or_404(Workshop, workshop_id)
-    access.require_facilitator(workshop)
-    return workshop
-
-
 # ------------------------------------------------------------ facilitators
 
 @bp.get("/workshops/<id:workshop_id>/outcome")
 def page(workshop_id):
     """The report as downloads give it now: the latest version once closed, else a provisional preview."""
-    workshop = _workshop(workshop_id)
+    workshop = access.facilitated_or_404(workshop_id)
     return _report_page(workshop, service.current(workshop))
 
 
 @bp.get("/workshops/<id:workshop_id>/outcome/v<id:version>")
 def version(workshop_id, version):
     """One frozen version of the report."""
-    workshop = _workshop(workshop_id)
+    workshop = access.facilitated_or_404(workshop_id)
     outcome = service.get(workshop, version) or abort(404)
     return _report_page(workshop, outcome.snapshot)
 
@@ -68,7 +61,7 @@ def version(workshop_id, version):
 @bp.get("/workshops/<id:workshop_id>/outcome/<which>/download/<fmt>")
 def download(workshop_id, which, fmt):
     """A version ("v3", or "current") as a file: PDF, XLSX, DOCX, CSV, Markdown, JSON, ICS."""
-    workshop = _workshop(workshop_id)
+    workshop = access.facilitated_or_404(workshop_id)
     _known_format(fmt)
     snap = service.snapshot_of(workshop, _version_number(which))
     if snap is None:
@@ -79,7 +72,7 @@ def download(workshop_id, which, fmt):
 @bp.post("/workshops/<id:workshop_id>/outcome/share")
 def share(workshop_id):
     """Make the secret link to the outcome page; answer with the share box."""
-    workshop = _workshop(workshop_id)
+    workshop = access.facilitated_or_404(workshop_id)
     service.share(workshop)
     return _share_box(workshop)
 
@@ -87,7 +80,7 @@ def share(workshop_id):
 @bp.get("/workshops/<id:workshop_id>/outcome/share")
 def share_box(workshop_id):
     """The share box, fetched by the panel: a push cannot know the address people use."""
-    return _share_box(_workshop(workshop_id))
+    return _share_box(access.facilitated_or_404(workshop_id))
 
 
 def _share_box(workshop):

@@ -5,8 +5,6 @@ from flask_login import current_user, login_required
 
 from .. import access, realtime
 from ..board.forms import CardForm, ClusterForm
-from ..extensions import db
-from ..models import Workshop
 from ..network import public_url
 from . import service
 from .forms import CoFacilitatorForm, PhaseForm, StatusForm, TimerForm, WorkshopForm
@@ -27,12 +25,6 @@ def _render_phase(workshop):
 def _render_phasectl(workshop, error=None):
     return render_template("workshops/_phasectl.html", workshop=workshop, timer=service.timer(workshop),
                            error=error)
-
-
-def _workshop(workshop_id: int) -> Workshop:
-    workshop = db.get_or_404(Workshop, workshop_id)
-    access.require_facilitator(workshop)
-    return workshop
 
 
 @bp.get("/")
@@ -64,7 +56,7 @@ def create():
 @bp.get("/<id:workshop_id>")
 def show(workshop_id):
     """The facilitator's control room: phases, board moderation, participants."""
-    workshop = _workshop(workshop_id)
+    workshop = access.facilitated_or_404(workshop_id)
     join_url = public_url(url_for("participants.page", code=workshop.join_code))
     return render_template("workshops/show.html", workshop=workshop, form=CardForm(), join_url=join_url,
                            cluster_form=ClusterForm(), cofac_form=CoFacilitatorForm())
@@ -73,14 +65,14 @@ def show(workshop_id):
 @bp.get("/<id:workshop_id>/edit")
 def edit(workshop_id):
     """Form to edit a workshop's title, purpose and template."""
-    workshop = _workshop(workshop_id)
+    workshop = access.facilitated_or_404(workshop_id)
     return render_template("workshops/form.html", form=WorkshopForm(obj=workshop), workshop=workshop)
 
 
 @bp.post("/<id:workshop_id>/edit")
 def update(workshop_id):
     """Save a workshop's title, purpose and template."""
-    workshop = _workshop(workshop_id)
+    workshop = access.facilitated_or_404(workshop_id)
     form = WorkshopForm()
     if not form.validate_on_submit():
         return render_template("workshops/form.html", form=form, workshop=workshop), 422
@@ -92,7 +84,7 @@ def update(workshop_id):
 @bp.post("/<id:workshop_id>/phase")
 def phase(workshop_id):
     """Move the workshop to another phase; every screen follows."""
-    workshop = _workshop(workshop_id)
+    workshop = access.facilitated_or_404(workshop_id)
     form = PhaseForm()
     if form.validate_on_submit():
         service.set_phase(workshop, form.phase.data)
@@ -103,7 +95,7 @@ def phase(workshop_id):
 @bp.post("/<id:workshop_id>/status")
 def status(workshop_id):
     """Open, close or reopen the workshop."""
-    workshop = _workshop(workshop_id)
+    workshop = access.facilitated_or_404(workshop_id)
     form = StatusForm()
     if form.validate_on_submit():
         try:
@@ -117,7 +109,7 @@ def status(workshop_id):
 @bp.post("/<id:workshop_id>/facilitators")
 def add_facilitator(workshop_id):
     """Add a co-facilitator by the e-mail of their account."""
-    workshop = _workshop(workshop_id)
+    workshop = access.facilitated_or_404(workshop_id)
     form = CoFacilitatorForm()
     message = None
     if form.validate_on_submit():
@@ -135,7 +127,7 @@ def add_facilitator(workshop_id):
 @bp.post("/<id:workshop_id>/timer")
 def timer(workshop_id):
     """The phase's countdown: start, pause, resume, add minutes, stop."""
-    workshop = _workshop(workshop_id)
+    workshop = access.facilitated_or_404(workshop_id)
     form = TimerForm()
     if form.validate_on_submit():
         try:
