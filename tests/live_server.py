@@ -208,3 +208,24 @@ def live_workshop(fac: Browser, title: str) -> dict:
     code = re.search(r'<p class="code-big">\s*([A-Z0-9]+)\s*</p>', page).group(1)
     link = re.search(r'<input readonly class="copy" value="([^"]+)"', page).group(1)
     return {"id": workshop_id, "code": code, "screen_link": link.replace("&amp;", "&")}
+
+
+@contextmanager
+def server_on(database: str, workdir: Path, prefix: str = "aeh_live"):
+    """The app on "sqlite" (its embedded default) or "postgresql" (a fresh database on
+    the test server), and a way to read that database directly: yields (base, query)."""
+    if database == "sqlite":
+        import sqlite3
+        with running_server(workdir) as base:
+            def query(sql):
+                with sqlite3.connect(workdir / "atelier.sqlite3") as conn:
+                    return conn.execute(sql).fetchall()
+            yield base, query
+    else:
+        import psycopg
+        from services import fresh_postgres_database
+        with fresh_postgres_database(prefix) as url, running_server(workdir, DATABASE_URL=url) as base:
+            def query(sql):
+                with psycopg.connect(url) as conn:
+                    return conn.execute(sql).fetchall()
+            yield base, query

@@ -7,14 +7,12 @@ and keeps their own; the database holds the winner's text at version 1.
 """
 import html
 import re
-import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from live_server import Browser, first_facilitator, live_workshop, running_server
-from services import fresh_postgres_database
+from live_server import Browser, first_facilitator, live_workshop, server_on
 
 pytestmark = pytest.mark.server
 
@@ -23,19 +21,9 @@ EDITORS = 12
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def server(request, tmp_path):
-    if request.param == "sqlite":
-        with running_server(tmp_path) as base:
-            def query(sql):
-                with sqlite3.connect(tmp_path / "atelier.sqlite3") as conn:
-                    return conn.execute(sql).fetchall()
-            yield base, query
-    else:
-        import psycopg
-        with fresh_postgres_database("aeh_offers") as url, running_server(tmp_path, DATABASE_URL=url) as base:
-            def query(sql):
-                with psycopg.connect(url) as conn:
-                    return conn.execute(sql).fetchall()
-            yield base, query
+    """The app on either database, and a way to read that database directly."""
+    with server_on(request.param, tmp_path, "aeh_offers") as running:
+        yield running
 
 
 def test_simultaneous_saves_of_one_section_one_wins_and_nobody_loses_text(server):

@@ -7,14 +7,12 @@ PostgreSQL (CI sets DATABASE_URL; the run fails rather than skips under CI).
 """
 import random
 import re
-import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from live_server import Browser, first_facilitator, live_workshop, running_server
-from services import fresh_postgres_database
+from live_server import Browser, first_facilitator, live_workshop, server_on
 
 pytestmark = pytest.mark.server
 
@@ -27,21 +25,8 @@ CARDS = 6
 @pytest.fixture(params=["sqlite", "postgresql"])
 def server(request, tmp_path):
     """The app on either database, and a way to read that database directly."""
-    if request.param == "sqlite":
-        with running_server(tmp_path) as base:
-            path = tmp_path / "atelier.sqlite3"
-
-            def query(sql):
-                with sqlite3.connect(path) as conn:
-                    return conn.execute(sql).fetchall()
-            yield base, query
-    else:
-        import psycopg
-        with fresh_postgres_database("aeh_votes") as url, running_server(tmp_path, DATABASE_URL=url) as base:
-            def query(sql):
-                with psycopg.connect(url) as conn:
-                    return conn.execute(sql).fetchall()
-            yield base, query
+    with server_on(request.param, tmp_path, "aeh_votes") as running:
+        yield running
 
 
 def _open_vote(fac: Browser, code: str, **settings) -> int:
