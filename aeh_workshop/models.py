@@ -78,6 +78,8 @@ class Workshop(db.Model):
     timer_left: Mapped[Optional[int]] = mapped_column()
     # The secret of the outcome page's share link, made when first shared.
     share_token: Mapped[Optional[str]] = mapped_column(String(64), unique=True, index=True)
+    # The organisation this workshop is run for: its link cards feed that partnership map.
+    structure_id: Mapped[Optional[int]] = mapped_column(ForeignKey("structure.id", ondelete="SET NULL"), index=True)
 
     owner: Mapped[Facilitator] = relationship()
     co_facilitators: Mapped[list[Facilitator]] = relationship(secondary=co_facilitators)
@@ -85,6 +87,7 @@ class Workshop(db.Model):
         back_populates="workshop", cascade="all, delete-orphan", order_by="Participant.id")
     clusters: Mapped[list["Cluster"]] = relationship(
         back_populates="workshop", cascade="all, delete-orphan", order_by="Cluster.position")
+    structure: Mapped[Optional["Structure"]] = relationship()
 
     def is_facilitated_by(self, user) -> bool:
         if not getattr(user, "is_authenticated", False) or not isinstance(user, Facilitator):
@@ -133,6 +136,9 @@ class Card(db.Model):
     link_status: Mapped[Optional[str]] = mapped_column(String(20))
     cluster_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cluster.id", ondelete="SET NULL"))
     hidden: Mapped[bool] = mapped_column(default=False)
+    # The map entry this card stands for when map entries are put to a workshop's vote.
+    map_entry_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("map_entry.id", ondelete="SET NULL", use_alter=True), index=True)  # map_entry names cards too
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -265,6 +271,7 @@ class Action(db.Model):
     card_id: Mapped[Optional[int]] = mapped_column(ForeignKey("card.id", ondelete="SET NULL"))
     priority_id: Mapped[Optional[int]] = mapped_column(ForeignKey("priority.id", ondelete="SET NULL"))
     offer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("joint_offer.id", ondelete="SET NULL"))
+    map_entry_id: Mapped[Optional[int]] = mapped_column(ForeignKey("map_entry.id", ondelete="SET NULL"), index=True)
     proposed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
     validated: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -275,6 +282,7 @@ class Action(db.Model):
     card: Mapped[Optional[Card]] = relationship()
     priority: Mapped[Optional[Priority]] = relationship()
     offer: Mapped[Optional[JointOffer]] = relationship()
+    map_entry: Mapped[Optional["MapEntry"]] = relationship()
 
     @property
     def owner_label(self) -> str:
@@ -297,6 +305,101 @@ class Outcome(db.Model):
     version: Mapped[int] = mapped_column()
     snapshot: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Structure(db.Model):
+    """An organisation AEH accompanies: it keeps one partnership map across workshops."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    key: Mapped[str] = mapped_column(String(Organisation.KEY_LENGTH), unique=True)   # casefolded name
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Bumped in every write to the map: concurrent merges and imports take turns on it.
+    revision: Mapped[int] = mapped_column(default=0)
+
+    entries: Mapped[list["MapEntry"]] = relationship(back_populates="structure", cascade="all, delete-orphan")
+
+
+class MapEntry(db.Model):
+    """One link between the structure and a partner, qualified with Le Rameau's grid."""
+    __tablename__ = "map_entry"
+    __table_args__ = (UniqueConstraint("structure_id", "source_card_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structure.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[Optional[str]] = mapped_column(String(20))
+    subtype: Mapped[Optional[str]] = mapped_column(String(80))
+    direction: Mapped[Optional[str]] = mapped_column(String(30))
+    status: Mapped[Optional[str]] = mapped_column(String(20))           # active, past, wished
+    holder: Mapped[str] = mapped_column(String(120), default="")        # who holds the link internally
+    last_contact: Mapped[Optional[date]] = mapped_column()
+    involvement: Mapped[Optional[str]] = mapped_column(String(10))      # employees involved: yes, no, wished
+    notes: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[Optional[str]] = mapped_column(String(10))         # high, medium, low
+    dots: Mapped[Optional[int]] = mapped_column()                       # its dots in the last vote on the map
+    next_action: Mapped[str] = mapped_column(String(200), default="")
+    # Where it came from: "manual", "import" (file and line) or "workshop" (the card).
+    source: Mapped[str] = mapped_column(String(10), default="manual")
+    source_label: Mapped[str] = mapped_column(String(300), default="")
+    source_workshop_id: Mapped[Optional[int]] = mapped_column(ForeignKey("workshop.id", ondelete="SET NULL"))
+    source_card_id: Mapped[Optional[int]] = mapped_column(ForeignKey("card.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    structure: Mapped[Structure] = relationship(back_populates="entries")
+    partner: Mapped[Organisation] = relationship()
+    source_workshop: Mapped[Optional[Workshop]] = relationship()
+
+
+class PartnerMerge(db.Model):
+    """A confirmed duplicate merge in one structure's map, kept so it can be undone.
+
+    `moves` lists [entry id, partner id before] for every entry repointed; the
+    merged organisations themselves are never deleted (workshops' cards and
+    other maps may name them).
+    """
+    __tablename__ = "partner_merge"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structure.id", ondelete="CASCADE"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    target_name_before: Mapped[str] = mapped_column(String(160))
+    merged: Mapped[list] = mapped_column(JSON)        # [{"id": .., "name": ..}, ...]
+    moves: Mapped[list] = mapped_column(JSON)         # [[entry_id, partner_id_before], ...]
+    score: Mapped[Optional[float]] = mapped_column()
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    done_by: Mapped[str] = mapped_column(String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_at: Mapped[Optional[datetime]] = mapped_column()
+
+    target: Mapped[Organisation] = relationship()
+
+
+class PartnerDistinct(db.Model):
+    """Two partners a facilitator said are different companies: never suggested again."""
+    __tablename__ = "partner_distinct"
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structure.id", ondelete="CASCADE"), primary_key=True)
+    first_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True)    # the lower id
+    second_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Diagnostic(db.Model):
+    """A company's diagnostic for one year: what it does, what it wants to do, by Rameau category."""
+    __table_args__ = (UniqueConstraint("organisation_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    year: Mapped[int] = mapped_column()
+    workshop_id: Mapped[Optional[int]] = mapped_column(ForeignKey("workshop.id", ondelete="SET NULL"))
+    respondent: Mapped[str] = mapped_column(String(80), default="")
+    does: Mapped[dict] = mapped_column(JSON, default=dict)       # {category: free text}
+    wants: Mapped[dict] = mapped_column(JSON, default=dict)      # {category: free text}
+    involve_employees: Mapped[Optional[str]] = mapped_column(String(10))   # yes, no, wished
+    territory: Mapped[str] = mapped_column(String(120), default="")
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    workshop: Mapped[Optional[Workshop]] = relationship()
 
 
 def touch(workshop: Workshop) -> None:

@@ -54,6 +54,7 @@ class Fields:
     offer_id: int | None = None
     status: str | None = None
     status_was: str | None = None   # the status the form showed (None: a new action)
+    map_entry_id: int | None = None  # the partnership-map link it follows up (set, never cleared, by the map)
 
 
 def actor(workshop: Workshop) -> Actor:
@@ -253,6 +254,8 @@ def _apply(workshop: Workshop, who: Actor, action: Action, fields: Fields) -> No
     action.title, action.due_on, action.step = title, fields.due_on, fields.step
     action.owner, action.owner_name, action.owner_org = owner, owner_name, owner_org
     action.card, action.priority, action.offer = card, priority, offer
+    if fields.map_entry_id is not None:
+        action.map_entry_id = fields.map_entry_id
 
 
 def _owner(workshop: Workshop, who: Actor, action: Action, fields: Fields):
