@@ -52,6 +52,9 @@ LINK_STATUSES = {
 TEMPLATES = {
     "practice_exchange": _l("Échange de pratiques"),
     "partnership_map": _l("Cartographie des partenariats"),
+    "joint_offer": _l("Offre commune des associations"),
+    "company_diagnostic": _l("Diagnostic entreprise"),
+    "meetup": _l("Rencontre entreprises–associations"),
 }
 
 STATUSES = {
@@ -76,6 +79,35 @@ PHASE_HINTS = {
     "vote": _l("Votez pour les priorités."),
     "build": _l("Construisons ensemble offres communes et plans d'action."),
     "closing": _l("Merci ! Les résultats vont être partagés."),
+}
+
+
+# The partnership map ("cartographie des partenariats").
+INVOLVEMENT = {
+    "yes": _l("Oui"),
+    "no": _l("Non"),
+    "wished": _l("Souhaitée"),
+}
+
+MAP_PRIORITIES = {
+    "high": _l("Haute"),
+    "medium": _l("Moyenne"),
+    "low": _l("Basse"),
+}
+
+ENTRY_SOURCES = {
+    "manual": _l("Saisie"),
+    "import": _l("Import de fichier"),
+    "workshop": _l("Atelier"),
+}
+
+# Why two partner names were suggested as one company (partners/names.py).
+DUPLICATE_REASONS = {
+    "same_siren": _l("même SIREN"),
+    "same_name": _l("même nom, à la casse, aux accents ou à la forme juridique près"),
+    "abbreviation": _l("abréviation : « %(a)s » = « %(b)s »"),
+    "contained": _l("l'un des noms ajoute « %(a)s »"),
+    "spelling": _l("orthographe proche : « %(a)s » / « %(b)s »"),
 }
 
 
@@ -143,3 +175,90 @@ def resolved() -> dict[str, dict[str, str]]:
     return {name: {code: str(label) for code, label in mapping.items()} for name, mapping in {
         "kinds": CARD_KINDS, "rameau": RAMEAU, "directions": DIRECTIONS, "statuses": LINK_STATUSES,
     }.items()}
+
+
+# What each workshop template preconfigures: its phases (in order), the card kinds
+# its composer offers (the first is the default), and hints that replace PHASE_HINTS.
+TEMPLATE_SETUP = {
+    "practice_exchange": {
+        # The default template (and every workshop made before templates had a setup):
+        # practices first, but links, wishes, ideas and actions are shared too.
+        "phases": ["welcome", "collect", "qualify", "vote", "build", "closing"],
+        "kinds": ["practice", "link", "wish", "idea", "action"],
+        "hints": {},
+    },
+    "partnership_map": {
+        "phases": ["welcome", "collect", "qualify", "vote", "build", "closing"],
+        "kinds": ["link", "wish", "idea", "action"],
+        "hints": {
+            "collect": _l("Notez chaque lien que vous connaissez avec une structure : une carte par partenaire."),
+            "vote": _l("Quels partenariats développer en priorité ? Placez vos gommettes."),
+            "build": _l("Décidons des prochaines actions pour chaque partenariat prioritaire."),
+        },
+    },
+    "joint_offer": {
+        "phases": ["welcome", "collect", "vote", "build", "closing"],
+        "kinds": ["wish", "idea", "practice"],
+        "hints": {
+            "collect": _l("Associations : quels besoins partagez-vous, que pourriez-vous proposer "
+                          "ensemble aux entreprises ?"),
+            "vote": _l("Quelles idées porter ensemble auprès des entreprises ? Votez."),
+            "build": _l("Rédigeons l'offre commune : le besoin, ce que chacun apporte, "
+                        "ce que l'on demande aux entreprises."),
+        },
+    },
+    "company_diagnostic": {
+        "phases": ["welcome", "collect", "build", "closing"],
+        "kinds": ["wish", "idea"],
+        "hints": {
+            "collect": _l("Entreprises : remplissez votre diagnostic — ce que vous faites déjà, "
+                          "ce que vous voulez faire."),
+            "build": _l("Complétez votre diagnostic et partagez vos envies de partenariat."),
+        },
+    },
+    "meetup": {
+        "phases": ["welcome", "collect", "vote", "build", "closing"],
+        "kinds": ["wish", "idea", "link", "action"],
+        "hints": {
+            "collect": _l("Entreprises et associations : partagez vos envies et vos idées de partenariat."),
+            "vote": _l("Quelles rencontres et quels projets lancer en priorité ? Votez."),
+            "build": _l("Offres et envies se rencontrent : décidons qui se revoit, pour quoi, et quand."),
+        },
+    },
+}
+
+
+def template_phases(template: str) -> list[str]:
+    """The phases a template offers, in order (every phase for an unknown template)."""
+    return list(TEMPLATE_SETUP.get(template, {}).get("phases", PHASES))
+
+
+def template_kinds(template: str) -> list[str]:
+    """The card kinds a template's composer offers, the default first."""
+    return list(TEMPLATE_SETUP.get(template, {}).get("kinds", CARD_KINDS))
+
+
+def phase_hint(template: str, phase: str):
+    """What the phase banner says: the template's own hint, else the phase's."""
+    return TEMPLATE_SETUP.get(template, {}).get("hints", {}).get(phase) or PHASE_HINTS.get(phase, "")
+
+
+# Company diagnostics: what a company already does and wants to do, by Rameau category.
+DIAGNOSTIC_SIDES = {
+    "does": _l("Ce que nous faisons déjà"),
+    "wants": _l("Ce que nous voulons faire"),
+}
+
+DIAGNOSTIC_HINTS = {
+    "mecenat": _l("Dons, mécénat de compétences, prêt de locaux ou de matériel…"),
+    "practices": _l("Handicap, insertion, environnement, diversité, achats responsables…"),
+    "economic": _l("Achats, sous-traitance, mise à disposition de personnel, recrutement…"),
+    "innovation": _l("Diagnostic partagé, co-construction, expérimentation d'une solution nouvelle…"),
+}
+
+# Matching company wishes with joint offers: how territories compare.
+TERRITORY_MATCHES = {
+    "same": _l("même territoire"),
+    "unknown": _l("territoire non précisé"),
+    "other": _l("autre territoire"),
+}

@@ -1,15 +1,18 @@
 """Forms for cards and clusters; every write on the board goes through one."""
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..vocab import CARD_KINDS, DIRECTIONS, LINK_STATUSES, RAMEAU, choices
+from ..vocab import CARD_KINDS, DIRECTIONS, LINK_STATUSES, RAMEAU, TEMPLATES, choices, template_kinds
 
 
 class CardForm(FlaskForm):
-    kind = SelectField(_l("Type"), choices=lambda: choices(CARD_KINDS))
+    # The kinds offered depend on the workshop's template: see fit() and validate_kind().
+    kind = SelectField(_l("Type"), choices=lambda: choices(CARD_KINDS), validate_choice=False)
     text = TextAreaField(_l("Texte"), validators=[DataRequired(message=_l("Écrivez quelques mots."))])
     partner = StringField(_l("Structure partenaire (facultatif)"), validators=[Optional(), Length(max=160)])
     category = SelectField(_l("Catégorie (grille du Rameau)"),
@@ -17,6 +20,31 @@ class CardForm(FlaskForm):
     subtype = StringField(_l("Précision"), validators=[Optional(), Length(max=80)])
     direction = SelectField(_l("Sens du lien"), choices=lambda: choices(DIRECTIONS, blank=_l("—")), default="")
     link_status = SelectField(_l("Statut du lien"), choices=lambda: choices(LINK_STATUSES, blank=_l("—")), default="")
+
+    def __init__(self, *args, workshop=None, card=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.workshop, self.allowed_kinds = None, list(CARD_KINDS)
+        if workshop is not None:
+            self.fit(workshop, card)
+
+    def fit(self, workshop, card=None) -> "CardForm":
+        """Offer the kinds of the workshop's template, the first as default. A card
+        being edited keeps its own kind even if the template no longer offers it."""
+        kinds = template_kinds(workshop.template)
+        if card is not None and card.kind in CARD_KINDS and card.kind not in kinds:
+            kinds.append(card.kind)
+        self.workshop, self.allowed_kinds = workshop, kinds
+        self.kind.choices = [SelectChoice(k, CARD_KINDS[k]) for k in kinds]
+        return self
+
+    def validate_kind(self, field):
+        if field.data not in CARD_KINDS:
+            raise ValidationError(field.gettext("Not a valid choice."))
+        if field.data not in self.allowed_kinds:
+            template = self.workshop.template
+            raise ValidationError(_(
+                "Les cartes « %(kind)s » ne sont pas proposées dans cet atelier (modèle « %(template)s »).",
+                kind=CARD_KINDS[field.data], template=TEMPLATES.get(template, template)))
 
     def validate_text(self, field):
         limit = current_app.config["CARD_TEXT_MAX"]

@@ -82,7 +82,7 @@ def _home(workshop, who) -> str:
 def composer(code):
     """A fresh card form (also how an edit is cancelled)."""
     workshop = by_code_or_404(code)
-    return _composer(workshop, service.actor(workshop), CardForm(formdata=None))
+    return _composer(workshop, service.actor(workshop), CardForm(formdata=None, workshop=workshop))
 
 
 @bp.post("/cards")
@@ -90,14 +90,15 @@ def create(code):
     """Post a card to the board."""
     workshop = by_code_or_404(code)
     who = service.actor(workshop)
-    form = CardForm()
+    form = CardForm(workshop=workshop)
     if not form.validate_on_submit():
         return _composer(workshop, who, form, status=422)
     try:
         service.post(workshop, who, form.card_fields())
     except service.BoardError as exc:
         return _composer(workshop, who, form, message=str(exc), status=409)
-    return _composer(workshop, who, CardForm(formdata=None), message=_("Carte publiée."), done=True)
+    return _composer(workshop, who, CardForm(formdata=None, workshop=workshop), message=_("Carte publiée."),
+                     done=True)
 
 
 @bp.get("/cards/<id:card_id>/edit")
@@ -109,8 +110,8 @@ def edit(code, card_id):
     try:
         service.require_editable(workshop, who, card)
     except service.BoardError as exc:
-        return _composer(workshop, who, CardForm(formdata=None), message=str(exc), status=409)
-    form = CardForm(obj=card, partner=card.partner.name if card.partner else "")
+        return _composer(workshop, who, CardForm(formdata=None, workshop=workshop), message=str(exc), status=409)
+    form = CardForm(obj=card, partner=card.partner.name if card.partner else "", workshop=workshop, card=card)
     return _composer(workshop, who, form, card=card)
 
 
@@ -120,14 +121,15 @@ def update(code, card_id):
     workshop = by_code_or_404(code)
     who = service.actor(workshop)
     card = service.card_or_404(workshop, card_id)
-    form = CardForm()
+    form = CardForm(workshop=workshop, card=card)
     if not form.validate_on_submit():
         return _composer(workshop, who, form, card=card, status=422)
     try:
         service.edit(workshop, who, card, form.card_fields())
     except service.BoardError as exc:
         return _composer(workshop, who, form, card=card, message=str(exc), status=409)
-    return _composer(workshop, who, CardForm(formdata=None), message=_("Carte modifiée."), done=True)
+    return _composer(workshop, who, CardForm(formdata=None, workshop=workshop), message=_("Carte modifiée."),
+                     done=True)
 
 
 @bp.post("/cards/<id:card_id>/delete")
@@ -139,8 +141,9 @@ def delete(code, card_id):
     try:
         service.delete(workshop, who, card)
     except service.BoardError as exc:
-        return _composer(workshop, who, CardForm(formdata=None), message=str(exc), status=409)
-    return _composer(workshop, who, CardForm(formdata=None), message=_("Carte supprimée."), done=True)
+        return _composer(workshop, who, CardForm(formdata=None, workshop=workshop), message=str(exc), status=409)
+    return _composer(workshop, who, CardForm(formdata=None, workshop=workshop), message=_("Carte supprimée."),
+                     done=True)
 
 
 @bp.post("/cards/<id:card_id>/hide")

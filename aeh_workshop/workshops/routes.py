@@ -24,7 +24,7 @@ def _render_phase(workshop):
 
 def _render_phasectl(workshop, error=None):
     return render_template("workshops/_phasectl.html", workshop=workshop, timer=service.timer(workshop),
-                           error=error)
+                           phases=service.phases_offered(workshop), error=error)
 
 
 @bp.get("/")
@@ -48,7 +48,12 @@ def create():
     form = WorkshopForm()
     if not form.validate_on_submit():
         return render_template("workshops/form.html", form=form, workshop=None), 422
-    workshop = service.create(current_user, form.title.data, form.purpose.data, form.template.data)
+    try:
+        workshop = service.create(current_user, form.title.data, form.purpose.data, form.template.data,
+                                  form.structure_id)
+    except service.WorkshopError as exc:   # the structure was deleted meanwhile
+        form.structure.errors.append(str(exc))
+        return render_template("workshops/form.html", form=form, workshop=None), 422
     flash(_("Atelier créé. Code pour rejoindre : %(code)s", code=workshop.join_code), "success")
     return redirect(url_for("workshops.show", workshop_id=workshop.id))
 
@@ -58,25 +63,29 @@ def show(workshop_id):
     """The facilitator's control room: phases, board moderation, participants."""
     workshop = access.facilitated_or_404(workshop_id)
     join_url = public_url(url_for("participants.page", code=workshop.join_code))
-    return render_template("workshops/show.html", workshop=workshop, form=CardForm(), join_url=join_url,
-                           cluster_form=ClusterForm(), cofac_form=CoFacilitatorForm())
+    return render_template("workshops/show.html", workshop=workshop, form=CardForm(workshop=workshop),
+                           join_url=join_url, cluster_form=ClusterForm(), cofac_form=CoFacilitatorForm())
 
 
 @bp.get("/<id:workshop_id>/edit")
 def edit(workshop_id):
-    """Form to edit a workshop's title, purpose and template."""
+    """Form to edit a workshop's title, purpose, template and structure."""
     workshop = access.facilitated_or_404(workshop_id)
     return render_template("workshops/form.html", form=WorkshopForm(obj=workshop), workshop=workshop)
 
 
 @bp.post("/<id:workshop_id>/edit")
 def update(workshop_id):
-    """Save a workshop's title, purpose and template."""
+    """Save a workshop's title, purpose, template and structure."""
     workshop = access.facilitated_or_404(workshop_id)
     form = WorkshopForm()
     if not form.validate_on_submit():
         return render_template("workshops/form.html", form=form, workshop=workshop), 422
-    service.update(workshop, form.title.data, form.purpose.data, form.template.data)
+    try:
+        service.update(workshop, form.title.data, form.purpose.data, form.template.data, form.structure_id)
+    except service.WorkshopError as exc:
+        form.structure.errors.append(str(exc))
+        return render_template("workshops/form.html", form=form, workshop=workshop), 422
     flash(_("Atelier enregistré."), "success")
     return redirect(url_for("workshops.show", workshop_id=workshop.id))
 
@@ -85,7 +94,7 @@ def update(workshop_id):
 def phase(workshop_id):
     """Move the workshop to another phase; every screen follows."""
     workshop = access.facilitated_or_404(workshop_id)
-    form = PhaseForm()
+    form = PhaseForm(workshop=workshop)
     if form.validate_on_submit():
         service.set_phase(workshop, form.phase.data)
         return _render_phasectl(workshop)

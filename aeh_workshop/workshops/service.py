@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 
 from .. import guard, realtime
 from ..extensions import db
-from ..models import Facilitator, Vote, Workshop, co_facilitators, touch, utcnow
+from ..models import Facilitator, Structure, Vote, Workshop, co_facilitators, touch, utcnow
 from ..outcomes import service as outcomes
 from ..votes.service import STATE_REGIONS as VOTE_STATE_REGIONS
-from ..vocab import PHASES
+from ..vocab import PHASES, TEMPLATES, template_phases
 
 # No 0/O or 1/I/L: codes are read aloud and copied from a wall.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -50,25 +50,56 @@ def for_facilitator(user: Facilitator) -> list[Workshop]:
     return list(db.session.scalars(query.order_by(Workshop.created_at.desc(), Workshop.id.desc())))
 
 
-def create(owner: Facilitator, title: str, purpose: str, template: str) -> Workshop:
-    workshop = Workshop(title=title.strip(), purpose=(purpose or "").strip(), template=template,
-                        owner=owner, join_code=new_join_code(),
+def create(owner: Facilitator, title: str, purpose: str, template: str,
+           structure_id: int | None = None) -> Workshop:
+    workshop = Workshop(title=title.strip(), purpose=(purpose or "").strip(), template=_template(template),
+                        structure_id=_structure_id(structure_id), owner=owner, join_code=new_join_code(),
                         screen_token=secrets.token_urlsafe(24))
     db.session.add(workshop)
     db.session.commit()
     return workshop
 
 
-def update(workshop: Workshop, title: str, purpose: str, template: str) -> None:
+def update(workshop: Workshop, title: str, purpose: str, template: str, structure_id: int | None = None) -> None:
+    """Save the workshop's settings. A new template changes what is offered from now on
+    (phases, card kinds); nothing already written is touched."""
+    template, structure_id = _template(template), _structure_id(structure_id)
     workshop.title, workshop.purpose, workshop.template = title.strip(), (purpose or "").strip(), template
+    workshop.structure_id = structure_id
     touch(workshop)
     db.session.commit()
-    realtime.announce(workshop, "phase")
+    realtime.announce(workshop, "phase", "phasectl", "diaglist", "diagsummary")
+
+
+def _template(template: str) -> str:
+    if template not in TEMPLATES:
+        raise WorkshopError(_("Modèle d'atelier inconnu."))
+    return template
+
+
+def _structure_id(structure_id: int | None) -> int | None:
+    """A structure that exists, or none."""
+    if structure_id is None:
+        return None
+    if db.session.get(Structure, structure_id) is None:
+        raise WorkshopError(_("Cette structure n'existe pas (ou plus)."))
+    return structure_id
+
+
+def phases_offered(workshop: Workshop) -> list[str]:
+    """The template's phases, plus the current one if the workshop sits outside them
+    (its template changed): it shows, and can be left."""
+    phases = template_phases(workshop.template)
+    if workshop.phase not in phases:
+        phases = [p for p in PHASES if p in phases or p == workshop.phase]
+    return phases
 
 
 def set_phase(workshop: Workshop, phase: str) -> None:
     if phase not in PHASES:
         raise WorkshopError(_("Phase inconnue."))
+    if phase not in phases_offered(workshop):
+        raise WorkshopError(_("Cette phase ne fait pas partie du modèle de l'atelier."))
     workshop.phase = phase
     workshop.timer_phase = workshop.timer_ends_at = workshop.timer_left = None   # each phase has its own
     touch(workshop)
