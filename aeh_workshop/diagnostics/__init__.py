@@ -1,0 +1,1 @@
+"""Company diagnostics (what a company does and wants to do, year after year) and matching with joint offers."""
