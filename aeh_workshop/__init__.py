@@ -1,7 +1,7 @@
 """AEH Atelier: live workshops where companies and associations work together."""
 from pathlib import Path
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, Request, current_app, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -17,6 +17,7 @@ def create_app(test_config=None):
     """Build the app: config, extensions, blueprints, socket handlers, CLI."""
     app = Flask(__name__, instance_path=str(ROOT / "instance"),
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.request_class = UploadAwareRequest
     config.load(app, test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if app.config["TRUSTED_PROXIES"]:
@@ -38,13 +39,16 @@ def create_app(test_config=None):
     from .actions import routes as actions
     from .board import routes as board
     from .core import routes as core
+    from .diagnostics import routes as diagnostics
     from .offers import routes as offers
     from .outcomes import routes as outcomes
+    from .partners import routes as partners
     from .participants import routes as participants
     from .screen import routes as screen
     from .votes import routes as votes
     from .workshops import routes as workshops
-    for module in (core, accounts, workshops, participants, board, votes, offers, actions, outcomes, screen):
+    for module in (core, accounts, workshops, participants, board, votes, offers, actions, outcomes,
+                   partners, diagnostics, screen):
         app.register_blueprint(module.bp)
     app.register_blueprint(realtime.bp)
 
@@ -64,6 +68,17 @@ def create_app(test_config=None):
     from . import cli
     cli.init_app(app)
     return app
+
+
+class UploadAwareRequest(Request):
+    """Bodies are small (MAX_CONTENT_LENGTH: forms only); a view that takes a file
+    says how much with a `max_upload` attribute. Decided before anything reads the
+    body (the CSRF check reads the form first)."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        view = current_app.view_functions.get(self.endpoint) if self.endpoint else None
+        return getattr(view, "max_upload", None) or super().max_content_length
 
 
 class IdConverter(IntegerConverter):

@@ -114,3 +114,5 @@ def init_app(app) -> None:
     app.cli.add_command(facilitator)
     app.cli.add_command(demo)
     app.cli.add_command(export)
+    from .partners.cli import partners
+    app.cli.add_command(partners)

@@ -1,0 +1,479 @@
+"""The partnership map of each accompanied structure: table, matrix, partners,
+imports, duplicates, votes and actions. Facilitators only (the AEH team shares
+every map); views parse a form, call the service, render. Every POST is
+CSRF-checked by CSRFProtect (extensions.csrf)."""
+import json
+import re
+import secrets
+import time
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _, ngettext
+from flask_login import current_user, login_required
+
+from .. import access
+from ..extensions import db
+from ..models import Structure
+from . import importer, service
+from .forms import EntryForm, FilterForm, MergeForm, SelectionForm, StructureForm, UploadForm
+
+bp = Blueprint("partners", __name__)
+
+UPLOAD_MAX = 5 * 1024 * 1024
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{22}$")
+UPLOAD_TTL = 24 * 3600
+PREVIEW_ROWS = 50
+
+
+@bp.before_request
+@login_required
+def _facilitators_only():
+    """Every page of the map is for logged-in facilitators (the AEH team)."""
+
+
+@bp.app_context_processor
+def _globals():
+    return {"map_promotable": service.promotable}
+
+
+def _structure(structure_id: int) -> Structure:
+    return db.get_or_404(Structure, structure_id)
+
+
+# ------------------------------------------------------------------ structures
+
+@bp.get("/structures/")
+def index():
+    """Every structure whose partnership map the team keeps."""
+    return render_template("partners/index.html", structures=service.structures(), counts=service.counts(),
+                           form=StructureForm())
+
+
+@bp.post("/structures/")
+def create():
+    form = StructureForm()
+    if form.validate_on_submit():
+        try:
+            structure = service.create_structure(form.name.data)
+        except service.MapError as exc:
+            form.name.errors = [str(exc)]
+        else:
+            flash(_("Structure créée. Importez ses liens ou ajoutez-les un par un."), "success")
+            return redirect(url_for("partners.show", structure_id=structure.id))
+    return render_template("partners/index.html", structures=service.structures(), counts=service.counts(),
+                           form=form), 422
+
+
+def _filters(structure: Structure) -> tuple[FilterForm, service.Filters]:
+    form = FilterForm(request.args)
+    form.fill(service.holders(structure))
+    form.validate()
+    return form, service.Filters(category=form.known("category"), status=form.known("status"),
+                                 holder=form.known("holder"), priority=form.known("priority"),
+                                 kind=form.known("kind"), q=(form.q.data or "")[:100])
+
+
+@bp.get("/structures/<id:structure_id>")
+def show(structure_id):
+    """The map as a filterable table, with the tools to vote on links and follow them up."""
+    structure = _structure(structure_id)
+    form, filters = _filters(structure)
+    found = service.entries(structure, filters)
+    total = len(found) if not filters.active else len(service.entries(structure))
+    return render_template("partners/show.html", structure=structure, entries=found, total=total,
+                           filters=form, filtering=filters.active, workshops=service.workshops_of(structure),
+                           selection=SelectionForm(), duplicates=len(service.suggestions(structure)))
+
+
+@bp.get("/structures/<id:structure_id>/matrix")
+def matrix(structure_id):
+    """Partners × Le Rameau's categories; `?screen=1` is the projector's big-type version."""
+    from . import matrix as matrices
+    structure = _structure(structure_id)
+    form, filters = _filters(structure)
+    grid = matrices.build(service.entries(structure, filters))
+    if request.args.get("screen"):
+        return render_template("partners/matrix_screen.html", structure=structure, matrix=grid)
+    return render_template("partners/matrix.html", structure=structure, matrix=grid, filters=form,
+                           filtering=filters.active)
+
+
+@bp.get("/structures/<id:structure_id>/partners/<id:partner_id>")
+def partner(structure_id, partner_id):
+    """One partner: all its links, the names merged into it, the workshops where it came up, its actions."""
+    structure = _structure(structure_id)
+    view = service.partner_view(structure, partner_id)
+    if view is None:
+        abort(404)
+    open_workshops = [w for w in service.workshops_of(structure) if w.status != "closed"]
+    return render_template("partners/partner.html", structure=structure, view=view,
+                           structure_workshops=open_workshops)
+
+
+# --------------------------------------------------------------------- entries
+
+@bp.get("/structures/<id:structure_id>/entries/new")
+def new_entry(structure_id):
+    structure = _structure(structure_id)
+    form = EntryForm(partner=request.args.get("partner", "")[:160])
+    return render_template("partners/entry_form.html", structure=structure, form=form, entry=None)
+
+
+@bp.post("/structures/<id:structure_id>/entries/new")
+def add_entry(structure_id):
+    structure = _structure(structure_id)
+    form = EntryForm()
+    if form.validate_on_submit():
+        try:
+            entry = service.add_entry(structure, form.partner.data, form.values(), form.partner_kind.data)
+        except service.MapError as exc:
+            _field_error(form, exc)
+        else:
+            flash(_("Lien ajouté avec %(name)s.", name=entry.partner.name), "success")
+            return redirect(url_for("partners.show", structure_id=structure.id))
+    return render_template("partners/entry_form.html", structure=structure, form=form, entry=None), 422
+
+
+def _entry(structure: Structure, entry_id: int):
+    entry = service.entry_or_none(structure, entry_id)
+    if entry is None:
+        abort(404)
+    return entry
+
+
+@bp.get("/structures/<id:structure_id>/entries/<id:entry_id>")
+def edit_entry(structure_id, entry_id):
+    structure = _structure(structure_id)
+    entry = _entry(structure, entry_id)
+    form = EntryForm(obj=entry, partner=entry.partner.name, partner_kind=entry.partner.kind)
+    for name in ("category", "direction", "status", "involvement", "priority"):
+        getattr(form, name).data = getattr(entry, name) or ""
+    return render_template("partners/entry_form.html", structure=structure, form=form, entry=entry)
+
+
+@bp.post("/structures/<id:structure_id>/entries/<id:entry_id>")
+def update_entry(structure_id, entry_id):
+    structure = _structure(structure_id)
+    entry = _entry(structure, entry_id)
+    form = EntryForm()
+    if form.validate_on_submit():
+        try:
+            service.edit_entry(structure, entry, form.partner.data, form.values(), form.partner_kind.data)
+        except service.MapError as exc:
+            _field_error(form, exc)
+        else:
+            flash(_("Lien enregistré."), "success")
+            return redirect(request.args.get("next_partner") and url_for(
+                "partners.partner", structure_id=structure.id, partner_id=entry.partner_id)
+                or url_for("partners.show", structure_id=structure.id))
+    return render_template("partners/entry_form.html", structure=structure, form=form, entry=entry), 422
+
+
+@bp.post("/structures/<id:structure_id>/entries/<id:entry_id>/delete")
+def delete_entry(structure_id, entry_id):
+    structure = _structure(structure_id)
+    entry = _entry(structure, entry_id)
+    service.delete_entry(structure, entry)
+    flash(_("Lien supprimé."), "success")
+    return redirect(url_for("partners.show", structure_id=structure.id))
+
+
+def _field_error(form, exc: service.MapError) -> None:
+    target = getattr(form, exc.field, None) if exc.field else None
+    if target is not None:
+        target.errors = [*target.errors, str(exc)]
+    else:
+        form.form_errors.append(str(exc))
+
+
+# ---------------------------------------------------------------------- import
+
+def _upload_dir() -> Path:
+    folder = Path(current_app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _sweep(folder: Path) -> None:
+    """Files uploaded and never confirmed go after a day."""
+    limit = time.time() - UPLOAD_TTL
+    for path in folder.glob("*"):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+        except OSError:
+            pass
+
+
+@bp.get("/structures/<id:structure_id>/import")
+def upload_page(structure_id):
+    structure = _structure(structure_id)
+    return render_template("partners/upload.html", structure=structure, form=UploadForm())
+
+
+@bp.post("/structures/<id:structure_id>/import")
+def upload(structure_id):
+    """Keep the file aside and show its preview: nothing is written to the map yet."""
+    structure = _structure(structure_id)
+    form = UploadForm()
+    if form.validate_on_submit():
+        data = form.file.data.read(UPLOAD_MAX + 1)
+        filename = Path(form.file.data.filename or "import").name[:120]
+        try:
+            importer.read(data, filename)
+        except importer.FileError as exc:
+            form.file.errors = [str(exc)]
+        else:
+            folder = _upload_dir()
+            _sweep(folder)
+            token = secrets.token_urlsafe(16)
+            (folder / f"{token}.bin").write_bytes(data)
+            (folder / f"{token}.json").write_text(json.dumps({"structure": structure.id, "filename": filename}))
+            return redirect(url_for("partners.preview", structure_id=structure.id, token=token))
+    return render_template("partners/upload.html", structure=structure, form=form), 422
+
+
+upload.max_upload = UPLOAD_MAX   # the one route that takes a file (see UploadAwareRequest)
+
+
+def _pending(structure: Structure, token: str) -> tuple[importer.Sheet, Path]:
+    if not TOKEN.match(token):
+        abort(404)
+    folder = _upload_dir()
+    meta_path, data_path = folder / f"{token}.json", folder / f"{token}.bin"
+    try:
+        meta = json.loads(meta_path.read_text())
+        data = data_path.read_bytes()
+    except (OSError, ValueError):
+        abort(404)
+    if meta.get("structure") != structure.id:
+        abort(404)
+    try:
+        return importer.read(data, meta["filename"]), data_path
+    except importer.FileError:
+        abort(404)
+
+
+def _mapping(sheet: importer.Sheet, source) -> dict[int, str]:
+    """The column mapping from the form (col-<n> = field), else the guess."""
+    if not any(key.startswith("col-") for key in source):
+        return importer.guess(sheet.headers)
+    mapping = {}
+    for index in range(len(sheet.headers)):
+        field = source.get(f"col-{index}", "")
+        if field in importer.FIELDS:
+            mapping[index] = field
+    return mapping
+
+
+def _preview(structure: Structure, token: str, sheet: importer.Sheet, mapping: dict[int, str],
+             error: str | None = None, status: int = 200):
+    problems = importer.check_mapping(mapping)
+    rows = importer.parse(sheet, mapping) if not problems else []
+    bad = [row for row in rows if row.errors]
+    shown = bad[:200] + [row for row in rows[:PREVIEW_ROWS] if not row.errors]
+    shown.sort(key=lambda row: row.line)
+    return render_template("partners/preview.html", structure=structure, token=token, sheet=sheet,
+                           mapping=mapping, problems=problems, rows=rows, bad=bad, shown=shown,
+                           fields=importer.FIELDS, error=error, confirm_form=UploadForm()), status
+
+
+@bp.get("/structures/<id:structure_id>/import/<token>")
+def preview(structure_id, token):
+    """Columns mapped (guessed, then as the facilitator sets them), errors by line; nothing written."""
+    structure = _structure(structure_id)
+    sheet, _path = _pending(structure, token)
+    return _preview(structure, token, sheet, _mapping(sheet, request.args))
+
+
+@bp.post("/structures/<id:structure_id>/import/<token>")
+def confirm(structure_id, token):
+    """Write every row, or none."""
+    structure = _structure(structure_id)
+    sheet, data_path = _pending(structure, token)
+    mapping = _mapping(sheet, request.form)
+    problems = importer.check_mapping(mapping)
+    if problems:
+        return _preview(structure, token, sheet, mapping, status=422)
+    try:
+        result = service.import_rows(structure, importer.parse(sheet, mapping), sheet.filename)
+    except service.MapError as exc:
+        return _preview(structure, token, sheet, mapping, error=str(exc), status=422)
+    for path in (data_path, data_path.with_suffix(".json")):
+        path.unlink(missing_ok=True)
+    flash(ngettext("%(num)d lien importé", "%(num)d liens importés", result.links) + " — " +
+          ngettext("%(num)d partenaire", "%(num)d partenaires", result.partners) + ".", "success")
+    return redirect(url_for("partners.show", structure_id=structure.id))
+
+
+# ------------------------------------------------------------------ duplicates
+
+@bp.get("/structures/<id:structure_id>/duplicates")
+def duplicates(structure_id):
+    """Suggested merges with their score and reason; past merges, each can be undone."""
+    structure = _structure(structure_id)
+    return _duplicates_page(structure)
+
+
+def _duplicates_page(structure: Structure, error: str | None = None, status: int = 200):
+    return render_template("partners/duplicates.html", structure=structure, groups=service.suggestions(structure),
+                           links=service.link_counts(structure), merges=service.merges(structure),
+                           form=MergeForm(), error=error), status
+
+
+@bp.post("/structures/<id:structure_id>/duplicates/merge")
+def merge(structure_id):
+    structure = _structure(structure_id)
+    form = MergeForm()
+    if not form.validate_on_submit():
+        return _duplicates_page(structure, _("Choisissez au moins deux partenaires, dont celui à garder."), 422)
+    ids = list(dict.fromkeys(form.partners.data))
+    group = next((g for g in service.suggestions(structure) if set(ids) <= set(g.ids)), None)
+    try:
+        record = service.merge(structure, ids, form.keep.data, score=group.score if group else None,
+                               reasons=[r.code for r in group.reasons] if group else [], by=current_user.email)
+    except service.MapError as exc:
+        return _duplicates_page(structure, str(exc), 409)
+    flash(ngettext("Fusion faite : %(num)d lien rattaché à « %(name)s ».",
+                   "Fusion faite : %(num)d liens rattachés à « %(name)s ».", len(record.moves),
+                   name=record.target.name), "success")
+    return redirect(url_for("partners.duplicates", structure_id=structure.id))
+
+
+@bp.post("/structures/<id:structure_id>/duplicates/apart")
+def keep_apart(structure_id):
+    structure = _structure(structure_id)
+    form = MergeForm()
+    form.keep.validators = []
+    if not form.validate_on_submit():
+        return _duplicates_page(structure, _("Choisissez au moins deux partenaires."), 422)
+    try:
+        service.keep_apart(structure, form.partners.data)
+    except service.MapError as exc:
+        return _duplicates_page(structure, str(exc), 422)
+    flash(_("Noté : ces partenaires ne seront plus proposés comme doublons."), "success")
+    return redirect(url_for("partners.duplicates", structure_id=structure.id))
+
+
+@bp.post("/structures/<id:structure_id>/merges/<id:merge_id>/undo")
+def undo(structure_id, merge_id):
+    structure = _structure(structure_id)
+    try:
+        restored = service.undo(structure, merge_id)
+    except service.MapError as exc:
+        return _duplicates_page(structure, str(exc), 409)
+    flash(ngettext("Fusion annulée : %(num)d lien a retrouvé son partenaire.",
+                   "Fusion annulée : %(num)d liens ont retrouvé leur partenaire.", restored), "success")
+    return redirect(url_for("partners.duplicates", structure_id=structure.id))
+
+
+# ------------------------------------------------------------- votes, actions
+
+@bp.post("/structures/<id:structure_id>/vote")
+def put_to_vote(structure_id):
+    """Put the ticked links to a dot vote in a workshop of this structure."""
+    structure = _structure(structure_id)
+    form = SelectionForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("partners.show", structure_id=structure.id))
+    try:
+        workshop, count = service.put_to_vote(structure, form.workshop.data, form.entries.data)
+    except service.MapError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("partners.show", structure_id=structure.id))
+    flash(ngettext("%(num)d lien soumis au vote : ouvrez le vote depuis l'atelier.",
+                   "%(num)d liens soumis au vote : ouvrez le vote depuis l'atelier.", count), "success")
+    return redirect(url_for("workshops.show", workshop_id=workshop.id))
+
+
+@bp.post("/structures/<id:structure_id>/vote/apply")
+def apply_vote(structure_id):
+    """Carry a workshop's vote back into the map's priorities."""
+    structure = _structure(structure_id)
+    form = SelectionForm()
+    if form.validate_on_submit():
+        try:
+            changed = service.apply_vote(structure, form.workshop.data)
+        except service.MapError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(ngettext("Priorité mise à jour pour %(num)d lien.",
+                           "Priorités mises à jour pour %(num)d liens.", changed), "success")
+    else:
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("partners.show", structure_id=structure.id, priority=""))
+
+
+@bp.post("/structures/<id:structure_id>/entries/<id:entry_id>/action")
+def to_action(structure_id, entry_id):
+    """The link's next action goes into a workshop's action plan."""
+    structure = _structure(structure_id)
+    entry = _entry(structure, entry_id)
+    form = SelectionForm()
+    if form.validate_on_submit():
+        try:
+            action = service.to_action(structure, entry, form.workshop.data)
+        except service.MapError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("« %(title)s » ajoutée au plan d'action de l'atelier.", title=action.title), "success")
+    else:
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("partners.partner", structure_id=structure.id, partner_id=entry.partner_id))
+
+
+# ------------------------------------------------------------------ workshops
+
+@bp.post("/workshops/<id:workshop_id>/map")
+def promote(workshop_id):
+    """Put a workshop's link cards into its structure's map: the ones ticked, or all."""
+    workshop = access.facilitated_or_404(workshop_id)
+    chosen = None if request.form.get("all") else [int(v) for v in request.form.getlist("cards")
+                                                   if v.isdigit() and len(v) < 10]
+    try:
+        added = service.promote(workshop, chosen)
+    except service.MapError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(ngettext("%(num)d lien versé dans la cartographie.", "%(num)d liens versés dans la cartographie.",
+                       added) if added else _("Tous ces liens sont déjà dans la cartographie."), "success")
+    return redirect(url_for("workshops.show", workshop_id=workshop.id) + "#map-panel")
+
+
+# -------------------------------------------------------------------- exports
+
+@bp.get("/structures/<id:structure_id>/download/<fmt>")
+def download(structure_id, fmt):
+    """The map (with the table's filters) as XLSX or PDF."""
+    from ..outcomes.files import _off_loop
+    from ..outcomes.routes import content_disposition
+    from . import exports
+    if fmt not in ("xlsx", "pdf"):
+        abort(404)
+    structure = _structure(structure_id)
+    _form, filters = _filters(structure)
+    lang = str(get_locale() or "fr")
+    app = current_app._get_current_object()
+    if fmt == "pdf":
+        import weasyprint  # noqa: F401 -- loaded on the loop (see outcomes/files.py)
+
+    def render() -> bytes:
+        with app.app_context():
+            here = db.session.get(Structure, structure.id)
+            try:
+                return getattr(exports, fmt)(here, service.entries(here, filters), lang)
+            finally:
+                db.session.remove()
+
+    data = _off_loop(render)
+    resp = make_response(data)
+    resp.headers["Content-Type"] = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                    "pdf": "application/pdf"}[fmt]
+    resp.headers["Content-Disposition"] = content_disposition(exports.filename(structure, fmt, lang))
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.cache_control.private = True
+    return resp
+
+
