@@ -14,7 +14,7 @@ from .. import access, realtime
 from ..extensions import db
 from ..htmx import wants_fragment
 from ..models import Organisation, Workshop
-from ..outcomes.routes import content_disposition
+from ..outcomes.routes import attachment
 from ..workshops.service import by_code_or_404
 from . import exports, matching, service
 from .forms import DiagnosticForm, MatchingForm
@@ -158,12 +158,7 @@ def matching_download(fmt):
     _form, year, workshop = _matching_filters()
     lang = str(get_locale() or "fr")
     export = exports.render(matching.pairs(year, workshop), fmt, lang)
-    resp = make_response(export.data)
-    resp.headers["Content-Type"] = export.mimetype
-    resp.headers["Content-Disposition"] = content_disposition(export.filename)
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.cache_control.private = True
-    return resp
+    return attachment(export.data, export.mimetype, export.filename)
 
 
 def _query(year, workshop) -> dict:

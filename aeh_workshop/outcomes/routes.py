@@ -187,9 +187,14 @@ def _known_format(fmt: str) -> None:
 
 def _file(snap: dict, fmt: str, share_url: str | None):
     export = files.export(snap, fmt, lang=str(get_locale() or "fr"), share_url=share_url)
-    resp = make_response(export.data)
-    resp.headers["Content-Type"] = export.mimetype
-    resp.headers["Content-Disposition"] = content_disposition(export.filename)
+    return attachment(export.data, export.mimetype, export.filename)
+
+
+def attachment(data: bytes, mimetype: str, filename: str):
+    """A download: its real name (accents kept), never sniffed, never cached by a proxy."""
+    resp = make_response(data)
+    resp.headers["Content-Type"] = mimetype
+    resp.headers["Content-Disposition"] = content_disposition(filename)
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.cache_control.private = True
     return resp

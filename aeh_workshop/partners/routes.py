@@ -8,7 +8,7 @@ import secrets
 import time
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, ngettext
 from flask_login import current_user, login_required
 
@@ -448,7 +448,7 @@ def promote(workshop_id):
 def download(structure_id, fmt):
     """The map (with the table's filters) as XLSX or PDF."""
     from ..outcomes.files import _off_loop
-    from ..outcomes.routes import content_disposition
+    from ..outcomes.routes import attachment
     from . import exports
     if fmt not in ("xlsx", "pdf"):
         abort(404)
@@ -467,13 +467,8 @@ def download(structure_id, fmt):
             finally:
                 db.session.remove()
 
-    data = _off_loop(render)
-    resp = make_response(data)
-    resp.headers["Content-Type"] = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                                    "pdf": "application/pdf"}[fmt]
-    resp.headers["Content-Disposition"] = content_disposition(exports.filename(structure, fmt, lang))
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.cache_control.private = True
-    return resp
+    mimetype = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "pdf": "application/pdf"}[fmt]
+    return attachment(_off_loop(render), mimetype, exports.filename(structure, fmt, lang))
 
 
