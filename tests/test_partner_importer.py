@@ -301,3 +301,23 @@ def test_an_unreadable_file_is_refused_with_a_clear_message(data, filename, mess
 def test_an_excel_workbook_with_only_its_header_is_refused():
     with pytest.raises(FileError, match="que la ligne d'en-tête"):
         importer.read(xlsx(["Partenaire", "Statut"]), "vide.xlsx")
+
+
+def test_a_title_line_above_the_table_does_not_hide_its_separator():
+    sheet = importer.read("Cartographie 2024\nPartenaire,Statut\nCabinet Faure,actif\n".encode(), "x.csv")
+    assert sheet.headers == ["Partenaire", "Statut"]
+    assert importer.parse(sheet, importer.guess(sheet.headers))[0].values == {"partner": "Cabinet Faure",
+                                                                               "status": "active"}
+
+
+def test_two_digit_years_and_dotted_sirens_read_as_people_write_them():
+    [row] = rows_of("Partenaire;Dernier contact;SIREN\nCabinet Faure;03/08/99;123.456.789\n".encode())
+    assert row.errors == []
+    assert row.values["last_contact"] == date(1999, 8, 3) and row.values["siren"] == "123456789"
+
+
+def test_a_bare_name_column_yields_to_the_company_column():
+    sheet = importer.read("Nom;Prénom;Entreprise\nDupont;Jean;Acme\n".encode(), "x.csv")
+    assert importer.guess(sheet.headers) == {2: "partner"}
+    sheet = importer.read("Nom;Statut\nAcme;actif\n".encode(), "x.csv")
+    assert importer.guess(sheet.headers) == {0: "partner", 1: "status"}

@@ -10,7 +10,8 @@ import pytest
 
 from aeh_workshop.partners.names import Context, Name, Reason, normalise, score, siren_of, suggest
 
-SAMPLE = Path("/work/shared/data/partner-links-sample.csv")
+# A copy of ../shared/data/partner-links-sample.csv: the tests must not depend on a sibling folder.
+SAMPLE = Path(__file__).resolve().parent / "data" / "partner-links-sample.csv"
 
 
 def names(*raw: str) -> list[Name]:
@@ -236,3 +237,9 @@ def test_sample_file_gives_exactly_the_real_companies():
         frozenset({"SM Bressan", "Supermarche Bressan"}),
     }
     assert all(0.6 <= g.score <= 1.0 for g in groups)
+
+
+def test_dotted_initialisms_are_one_word():
+    assert normalise("A.D.A.P.E.I. du Rhône") == "adapei rhone"
+    assert score(Name(1, "A.D.A.P.E.I."), Name(2, "ADAPEI"))[0] == 1.0
+    assert not suggest([Name(1, "I.M.E. Les Cèdres"), Name(2, "I.M.P. Les Cèdres")])

@@ -479,3 +479,69 @@ def test_the_import_takes_files_beyond_the_form_limit_but_not_beyond_five_megaby
     # Other forms keep their limit.
     assert client.post(f"/structures/{structure_id}/entries/new",
                        data={"partner": "X", "notes": "y" * 300_000}).status_code == 413
+
+
+def test_a_facilitator_not_on_the_workshop_cannot_use_it_from_the_map(app, client, make_facilitator, login,
+                                                                     map_workshop, structure_id):
+    code, wid, owner = map_workshop
+    _import_sample(app, structure_id)
+    login(client, make_facilitator("autre@example.org"))
+    with app.app_context():
+        entry_id = db.session.scalar(db.select(MapEntry.id).limit(1))
+    client.post(f"/structures/{structure_id}/vote", data={"entries": [entry_id], "workshop": wid})
+    client.post(f"/structures/{structure_id}/entries/{entry_id}/action", data={"workshop": wid})
+    client.post(f"/structures/{structure_id}/vote/apply", data={"workshop": wid})
+    with app.app_context():
+        assert db.session.scalar(db.select(func.count(Card.id))) == 0
+        assert db.session.scalar(db.select(func.count(Action.id))) == 0
+        assert db.session.execute(db.text("SELECT count(*) FROM vote")).scalar() == 0
+    assert "Reporter son vote" not in client.get(f"/structures/{structure_id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["2147483648", "-5", "0", "abc", str(2**70)])
+def test_odd_ids_in_map_forms_are_refused_without_a_500(app, client, fac, structure_id, value):
+    _import_sample(app, structure_id)
+    a = _ids(app, "Cabinet Faure")[0]
+    with app.app_context():
+        entry_id = db.session.scalar(db.select(MapEntry.id).limit(1))
+    before = _partners_of_entries(app, structure_id)
+    for url, data in ((f"/structures/{structure_id}/vote", {"entries": [entry_id], "workshop": value}),
+                      (f"/structures/{structure_id}/vote", {"entries": [value], "workshop": 1}),
+                      (f"/structures/{structure_id}/vote/apply", {"workshop": value}),
+                      (f"/structures/{structure_id}/entries/{entry_id}/action", {"workshop": value}),
+                      (f"/structures/{structure_id}/duplicates/merge", {"partners": [a, value], "keep": a}),
+                      (f"/structures/{structure_id}/duplicates/apart", {"partners": [a, value]})):
+        assert client.post(url, data=data).status_code < 500, (url, data)
+    assert client.post(f"/structures/{structure_id}/duplicates/apart",
+                       data={"partners": [a, 999999]}).status_code == 422
+    assert _partners_of_entries(app, structure_id) == before
+
+
+def test_undo_leaves_alone_a_link_made_after_the_merge(app, structure_id):
+    with app.app_context():
+        structure = db.session.get(Structure, structure_id)
+        keep = service.add_entry(structure, "Plasturgie de l'Ain", {"description": "stages"})
+        gone = service.add_entry(structure, "Plasturgie Ain SAS", {"description": "fournisseur"})
+        keep_id, other_id = keep.partner_id, gone.partner_id
+        record = service.merge(structure, [keep_id, other_id], keep_id)
+        service.delete_entry(structure, gone)
+        fresh = service.add_entry(structure, "Plasturgie de l'Ain", {"description": "nouveau lien"})
+        fresh_id = fresh.id
+        service.undo(structure, record.id)
+        assert db.session.get(MapEntry, fresh_id).partner_id == keep_id
+
+
+def test_a_confirmation_sent_twice_imports_once(app, client, fac, structure_id, monkeypatch):
+    preview_url = _upload(client, structure_id, SAMPLE.read_bytes(), "x.csv").headers["Location"]
+    real = service.import_rows
+    second = {}
+
+    def import_while_a_second_confirmation_arrives(*args, **kwargs):
+        if not second:
+            second["status"] = client.post(preview_url, data={}).status_code
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "import_rows", import_while_a_second_confirmation_arrives)
+    assert client.post(preview_url, data={}).status_code == 302
+    assert second["status"] == 404
+    assert _entries(app, structure_id) == 31

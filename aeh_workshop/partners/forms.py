@@ -86,14 +86,22 @@ class UploadForm(FlaskForm):
         FileRequired(message=_l("Choisissez un fichier."))])
 
 
+def database_id(value) -> int:
+    """An id as a form sends it: a positive 32-bit integer, anything else is refused (never a 500)."""
+    number = int(value)
+    if not 1 <= number <= 2**31 - 1:
+        raise ValueError("out of range")
+    return number
+
+
 class SelectionForm(FlaskForm):
     """Some entries of the map and a workshop of the structure (vote, action)."""
-    entries = SelectMultipleField(coerce=int, validate_choice=False)
-    workshop = SelectField(_l("Atelier"), coerce=int, validate_choice=False,
+    entries = SelectMultipleField(coerce=database_id, validate_choice=False)
+    workshop = SelectField(_l("Atelier"), coerce=database_id, validate_choice=False,
                            validators=[DataRequired(message=_l("Choisissez un atelier rattaché à cette structure."))])
 
 
 class MergeForm(FlaskForm):
-    partners = SelectMultipleField(coerce=int, validate_choice=False)
-    keep = SelectField(coerce=int, validate_choice=False,
+    partners = SelectMultipleField(coerce=database_id, validate_choice=False)
+    keep = SelectField(coerce=database_id, validate_choice=False,
                        validators=[DataRequired(message=_l("Choisissez le nom à garder."))])

@@ -80,6 +80,7 @@ HEADERS = {
                "observations", "remarks"), ("commentaire", "commentaires", "remarques", "notes", "comments")),
 }
 STOPWORDS = {"de", "du", "des", "d", "la", "le", "les", "l", "of", "the"}
+WEAK_WHOLE = {"nom", "name"}
 
 # Accepted values (folded: case, accents, spaces and punctuation ignored), besides codes and labels.
 VALUES = {
@@ -204,12 +205,15 @@ def _decode(data: bytes) -> str:
 def _delimiter(text: str) -> tuple[str, bool]:
     """The separator, and whether the file opens with Excel's "sep=;" hint line.
 
-    Without the hint: the one that splits the first non-blank line into most columns (ties: ; , tab).
+    Without the hint: the one that splits one of the first lines into most columns (ties: ; , tab).
     """
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    lines = [line for line in text.splitlines()[:50] if line.strip()][:HEADER_SEARCH + 1]
+    first = lines[0] if lines else ""
     if re.fullmatch(r"sep=[;,\t|]", first.strip(" ")):
         return first.strip(" ")[4], True
-    counts = {d: len(next(csv.reader([first], delimiter=d), [])) for d in (";", ",", "\t")}
+    # The widest split of any of the first lines: a title line above the table splits into one cell.
+    counts = {d: max((len(next(csv.reader([line], delimiter=d), [])) for line in lines), default=0)
+              for d in (";", ",", "\t")}
     return max(counts, key=lambda d: counts[d]), False
 
 
@@ -355,7 +359,8 @@ def _scores(header: str) -> Iterator[tuple[float, str]]:
         return
     for name, (whole, parts) in HEADERS.items():
         if "".join(words) in {_fold(s) for s in whole}:
-            yield 3.0, name
+            # A bare "Nom"/"Name" may be a person's surname beside an "Entreprise" column: it yields.
+            yield (2.5 if "".join(words) in WEAK_WHOLE else 3.0), name
             continue
         covered = max((len(_words(p)) for p in parts if _contains(words, _words(p))), default=0)
         if covered:
@@ -455,7 +460,7 @@ def _date(raw: str, today: date) -> date:
         match = pattern.fullmatch(raw)
         if match:
             parts = dict(zip(order, map(int, match.groups())))
-            year = parts["y"] if parts["y"] >= 100 else 2000 + parts["y"]
+            year = parts["y"] if parts["y"] >= 100 else _century(parts["y"], today)
             try:
                 value = date(year, parts["m"], parts["d"])
             except ValueError:
@@ -463,6 +468,12 @@ def _date(raw: str, today: date) -> date:
             return _in_range(value, raw, today)
     raise _Bad(_("Dernier contact : date illisible « %(value)s » (attendu : jj/mm/aaaa ou aaaa-mm-jj).",
                  value=_shown(raw)))
+
+
+def _century(two_digits: int, today: date) -> int:
+    """« 03/08/99 » is 1999, « 03/08/24 » is 2024: the year not beyond next year."""
+    year = 2000 + two_digits
+    return year if year <= today.year + 1 else year - 100
 
 
 def _in_range(value: date, raw: str, today: date) -> date:
@@ -474,7 +485,7 @@ def _in_range(value: date, raw: str, today: date) -> date:
 
 
 def _siren(raw: str) -> str:
-    digits = re.sub(r"\s", "", raw)
+    digits = re.sub(r"[\s.\-]", "", raw)   # « 123 456 789 », « 123.456.789 »
     if not re.fullmatch(r"[0-9]{9}|[0-9]{14}", digits):
         raise _Bad(_("SIREN invalide : « %(value)s » (attendu : 9 chiffres, ou 14 pour un SIRET).",
                      value=_shown(raw)))

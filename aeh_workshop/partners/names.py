@@ -117,9 +117,14 @@ def _fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
 
+# "A.D.A.P.E.I." or "I. M. E." is one word (ADAPEI, IME), not letters dropped as stop words.
+INITIALISM = re.compile(r"\b(?:[^\W\d_]\.\s?){2,}")
+
+
 def _raw_words(name: str) -> list[tuple[str, str]]:
     """(folded, written) ascii words; apostrophes, hyphens and punctuation separate words."""
     out = []
+    name = INITIALISM.sub(lambda m: m.group().replace(".", "").replace(" ", "") + " ", name)
     for match in re.finditer(r"[^\W_]+|&", unicodedata.normalize("NFC", name)):
         written = match.group()
         for piece in re.findall(r"[a-z0-9]+", "et" if written == "&" else _fold(written)):

@@ -83,7 +83,8 @@ def show(structure_id):
     total = len(found) if not filters.active else len(service.entries(structure))
     return render_template("partners/show.html", structure=structure, entries=found, total=total,
                            filters=form, filtering=filters.active, workshops=service.workshops_of(structure),
-                           selection=SelectionForm(), duplicates=len(service.suggestions(structure)))
+                           my_workshops=service.my_workshops(structure), selection=SelectionForm(),
+                           duplicates=service.suggestion_count(structure))
 
 
 @bp.get("/structures/<id:structure_id>/matrix")
@@ -106,7 +107,7 @@ def partner(structure_id, partner_id):
     view = service.partner_view(structure, partner_id)
     if view is None:
         abort(404)
-    open_workshops = [w for w in service.workshops_of(structure) if w.status != "closed"]
+    open_workshops = [w for w in service.my_workshops(structure) if w.status != "closed"]
     return render_template("partners/partner.html", structure=structure, view=view,
                            structure_workshops=open_workshops)
 
@@ -177,6 +178,11 @@ def delete_entry(structure_id, entry_id):
     service.delete_entry(structure, entry)
     flash(_("Lien supprimé."), "success")
     return redirect(url_for("partners.show", structure_id=structure.id))
+
+
+def _errors(form) -> str:
+    """A refused form's messages, for a flash (lazy strings made text)."""
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
 def _field_error(form, exc: service.MapError) -> None:
@@ -296,11 +302,17 @@ def confirm(structure_id, token):
     problems = importer.check_mapping(mapping)
     if problems:
         return _preview(structure, token, sheet, mapping, status=422)
+    meta, claimed = data_path.with_suffix(".json"), data_path.with_suffix(".claimed")
+    try:
+        meta.rename(claimed)   # atomic: of two confirmations at once, one imports, the other gets a 404
+    except OSError:
+        abort(404)
     try:
         result = service.import_rows(structure, importer.parse(sheet, mapping), sheet.filename)
     except service.MapError as exc:
+        claimed.rename(meta)
         return _preview(structure, token, sheet, mapping, error=str(exc), status=422)
-    for path in (data_path, data_path.with_suffix(".json")):
+    for path in (data_path, claimed):
         path.unlink(missing_ok=True)
     flash(ngettext("%(num)d lien importé", "%(num)d liens importés", result.links) + " — " +
           ngettext("%(num)d partenaire", "%(num)d partenaires", result.partners) + ".", "success")
@@ -376,7 +388,7 @@ def put_to_vote(structure_id):
     structure = _structure(structure_id)
     form = SelectionForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(_errors(form), "error")
         return redirect(url_for("partners.show", structure_id=structure.id))
     try:
         workshop, count = service.put_to_vote(structure, form.workshop.data, form.entries.data)
@@ -402,7 +414,7 @@ def apply_vote(structure_id):
             flash(ngettext("Priorité mise à jour pour %(num)d lien.",
                            "Priorités mises à jour pour %(num)d liens.", changed), "success")
     else:
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(_errors(form), "error")
     return redirect(url_for("partners.show", structure_id=structure.id, priority=""))
 
 
@@ -420,7 +432,7 @@ def to_action(structure_id, entry_id):
         else:
             flash(_("« %(title)s » ajoutée au plan d'action de l'atelier.", title=action.title), "success")
     else:
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(_errors(form), "error")
     return redirect(url_for("partners.partner", structure_id=structure.id, partner_id=entry.partner_id))
 
 

@@ -14,7 +14,7 @@ from flask_babel import gettext as _, ngettext
 from sqlalchemy import or_, update
 from sqlalchemy.orm import joinedload
 
-from .. import realtime
+from .. import access, realtime
 from ..extensions import db
 from ..models import (Action, Card, MapEntry, Organisation, Participant, PartnerDistinct, PartnerMerge, Priority,
                       Structure, Workshop, touch, utcnow)
@@ -316,6 +316,18 @@ def link_counts(structure: Structure) -> dict[int, int]:
                                    .where(MapEntry.structure_id == structure.id).group_by(MapEntry.partner_id)).all())
 
 
+_suggestion_counts: dict[int, tuple[int, int]] = {}
+
+
+def suggestion_count(structure: Structure) -> int:
+    """How many groups are suggested, computed again only when the map changed."""
+    cached = _suggestion_counts.get(structure.id)
+    if cached is None or cached[0] != structure.revision:
+        cached = (structure.revision, len(suggestions(structure)))
+        _suggestion_counts[structure.id] = cached
+    return cached[1]
+
+
 def suggestions(structure: Structure) -> list[names.Group]:
     """Groups of this map's partners that look like one company, best first."""
     rejected = [frozenset((d.first_id, d.second_id)) for d in
@@ -380,7 +392,7 @@ def undo(structure: Structure, merge_id: int) -> int:
     restored = 0
     for entry_id, before in record.moves:
         entry = db.session.get(MapEntry, entry_id)
-        if entry is not None and entry.partner_id == record.target_id:
+        if entry is not None and entry.partner_id == record.target_id and entry.created_at <= record.created_at:
             entry.partner_id = before
             restored += 1
     record.undone_at = utcnow()
@@ -395,6 +407,9 @@ def keep_apart(structure: Structure, ids: list[int]) -> None:
     if len(unique) < 2:
         db.session.rollback()
         raise MapError(_("Choisissez au moins deux partenaires."))
+    if not set(unique) <= {o.id for o in partners_in(structure)}:
+        db.session.rollback()
+        raise MapError(_("Ces partenaires viennent de changer dans la cartographie : rechargez la page."))
     existing = {(d.first_id, d.second_id) for d in
                 db.session.scalars(db.select(PartnerDistinct).filter_by(structure_id=structure.id))}
     for first, second in combinations(unique, 2):
@@ -446,13 +461,23 @@ def partner_view(structure: Structure, partner_id: int) -> PartnerView | None:
 
 # ------------------------------------------------------------ vote, actions
 
-def _structure_workshop(structure: Structure, workshop_id: int | None) -> Workshop:
+def _structure_workshop(structure: Structure, workshop_id: int | None, open_only: bool = True) -> Workshop:
+    """A workshop of this structure that the current facilitator runs (the map is the
+    team's; a workshop's board and plan are its facilitators')."""
     workshop = db.session.get(Workshop, workshop_id) if workshop_id else None
     if workshop is None or workshop.structure_id != structure.id:
         raise MapError(_("Choisissez un atelier rattaché à cette structure."), field="workshop")
-    if workshop.status == "closed":
+    if not access.is_facilitator(workshop):
+        raise MapError(_("Seules les personnes qui animent cet atelier peuvent y soumettre des liens."),
+                       field="workshop")
+    if open_only and workshop.status == "closed":
         raise MapError(_("Cet atelier est clos."), field="workshop")
     return workshop
+
+
+def my_workshops(structure: Structure) -> list[Workshop]:
+    """The structure's workshops the current facilitator runs (for votes and actions)."""
+    return [w for w in workshops_of(structure) if access.is_facilitator(w)]
 
 
 def card_text(entry: MapEntry) -> str:
@@ -468,10 +493,13 @@ def put_to_vote(structure: Structure, workshop_id: int | None, entry_ids: list[i
     chosen = [e for e in entries(structure) if e.id in set(entry_ids)]
     if not chosen:
         raise MapError(_("Cochez au moins un lien de la cartographie."))
+    touch(workshop)   # first: a vote opened meanwhile by a co-facilitator is seen below
     vote = votes.current(workshop)
+    if vote is not None:
+        db.session.refresh(vote)
     if vote is not None and vote.status == "open":
+        db.session.rollback()
         raise MapError(_("Un vote est ouvert dans cet atelier : fermez-le d'abord."))
-    touch(workshop)
     existing = dict(db.session.execute(db.select(Card.map_entry_id, Card.id).where(
         Card.workshop_id == workshop.id, Card.map_entry_id.in_([e.id for e in chosen]))).all())
     card_ids = []
@@ -502,14 +530,13 @@ def apply_vote(structure: Structure, workshop_id: int | None) -> int:
     dots, and its priority becomes high (retained as a priority), medium (dots) or
     low (none). How many entries changed."""
     from ..votes import service as votes
-    workshop = db.session.get(Workshop, workshop_id) if workshop_id else None
-    if workshop is None or workshop.structure_id != structure.id:
-        raise MapError(_("Choisissez un atelier rattaché à cette structure."), field="workshop")
+    workshop = _structure_workshop(structure, workshop_id, open_only=False)
+    _lock(structure)
     vote = votes.current(workshop)
     if vote is None or vote.status == "draft":
+        db.session.rollback()
         raise MapError(_("Cet atelier n'a pas encore voté."))
     retained = set(db.session.scalars(db.select(Priority.card_id).filter_by(workshop_id=workshop.id)))
-    _lock(structure)
     changed = 0
     for row in votes.results(vote).rows:
         entry = entry_or_none(structure, row.card.map_entry_id) if row.card.map_entry_id else None
