@@ -85,7 +85,7 @@ def test_workshop_flow_on_postgres(pg_app):
     resp = participant.post(f"/w/{code}/join", data={"display_name": "Élodie", "organisation": "Mairie",
                                                       "kind": "public"})
     assert resp.status_code == 302
-    assert post_card(participant, code, text="Coopération économique : sous-traitance",
+    assert post_card(participant, code, text="Coopération économique : sous-traitance", kind="link",
                      category="economic", subtype="sous-traitance").status_code == 200
     board = participant.get(f"/w/{code}/r/board").get_data(as_text=True)
     assert "sous-traitance" in board
