@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from aeh_workshop.partners.names import Context, Name, Reason, normalise, score, siren_of, suggest
+from aeh_workshop.partners.grouping import suggest
+from aeh_workshop.partners.names import Context, Name, Reason, normalise, score, siren_of
 
 # A copy of ../shared/data/partner-links-sample.csv: the tests must not depend on a sibling folder.
 SAMPLE = Path(__file__).resolve().parent / "data" / "partner-links-sample.csv"

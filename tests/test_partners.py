@@ -12,7 +12,7 @@ from sqlalchemy import func
 
 from aeh_workshop.extensions import db
 from aeh_workshop.models import (Action, Card, MapEntry, Organisation, PartnerMerge, Priority, Structure, Workshop)
-from aeh_workshop.partners import service
+from aeh_workshop.partners import merges, service
 
 # A copy of ../shared/data/partner-links-sample.csv: the tests must not depend on a sibling folder.
 SAMPLE = Path(__file__).resolve().parent / "data" / "partner-links-sample.csv"
@@ -224,12 +224,12 @@ def test_undo_waits_for_a_later_merge_of_the_same_partners(app, structure_id):
     a, b, c = _ids(app, "Plasturgie de l'Ain", "Plasturgie Ain", "LOGISTIQUE AIN-SUD")
     with app.app_context():
         structure = db.session.get(Structure, structure_id)
-        first = service.merge(structure, [a, b], a).id
-        second = service.merge(structure, [c, a], c).id       # a human decided it; the earlier one now waits
+        first = merges.merge(structure, [a, b], a).id
+        second = merges.merge(structure, [c, a], c).id       # a human decided it; the earlier one now waits
         with pytest.raises(service.MapError, match="plus récente"):
-            service.undo(structure, first)
-        service.undo(structure, second)
-        service.undo(structure, first)
+            merges.undo(structure, first)
+        merges.undo(structure, second)
+        merges.undo(structure, first)
     assert b in _partners_of_entries(app, structure_id).values()
 
 
@@ -257,7 +257,7 @@ def test_partners_kept_apart_are_not_suggested_again(app, client, fac, structure
     resp = client.post(f"/structures/{structure_id}/duplicates/apart", data={"partners": [a, b]})
     assert resp.status_code == 302
     with app.app_context():
-        groups = service.suggestions(db.session.get(Structure, structure_id))
+        groups = merges.suggestions(db.session.get(Structure, structure_id))
     assert not any({a, b} <= set(g.ids) for g in groups)
     assert len(groups) == 5
 
@@ -523,11 +523,11 @@ def test_undo_leaves_alone_a_link_made_after_the_merge(app, structure_id):
         keep = service.add_entry(structure, "Plasturgie de l'Ain", {"description": "stages"})
         gone = service.add_entry(structure, "Plasturgie Ain SAS", {"description": "fournisseur"})
         keep_id, other_id = keep.partner_id, gone.partner_id
-        record = service.merge(structure, [keep_id, other_id], keep_id)
+        record = merges.merge(structure, [keep_id, other_id], keep_id)
         service.delete_entry(structure, gone)
         fresh = service.add_entry(structure, "Plasturgie de l'Ain", {"description": "nouveau lien"})
         fresh_id = fresh.id
-        service.undo(structure, record.id)
+        merges.undo(structure, record.id)
         assert db.session.get(MapEntry, fresh_id).partner_id == keep_id
 
 

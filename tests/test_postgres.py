@@ -148,20 +148,20 @@ def test_the_partnership_map_on_postgresql(pg_app):
     page: the same on PostgreSQL as on SQLite."""
     from pathlib import Path
     from aeh_workshop.models import MapEntry
-    from aeh_workshop.partners import importer, service
+    from aeh_workshop.partners import decisions, importer, merges, service
     sample = Path(__file__).resolve().parent / "data" / "partner-links-sample.csv"
     with pg_app.app_context(), pg_app.test_request_context():
         structure = service.create_structure("Tremplin Emploi Ain")
         sheet = importer.read(sample.read_bytes(), sample.name)
         service.import_rows(structure, importer.parse(sheet, importer.guess(sheet.headers)), sample.name)
         assert db.session.scalar(db.select(db.func.count(MapEntry.id))) == 31
-        groups = service.suggestions(structure)
+        groups = merges.suggestions(structure)
         assert len(groups) == 6
         before = dict(db.session.execute(db.select(MapEntry.id, MapEntry.partner_id)).all())
         group = next(g for g in groups if "EV Dombes" in g.names)
-        record = service.merge(structure, group.ids, group.ids[0], group.score)
+        record = merges.merge(structure, group.ids, group.ids[0], group.score)
         assert len(service.entries(structure, service.Filters(partner_id=group.ids[0]))) == 5
-        assert service.partner_view(structure, group.ids[0]).aliases == [{"id": group.ids[1], "name": "EV Dombes"}]
+        assert decisions.partner_view(structure, group.ids[0]).aliases == [{"id": group.ids[1], "name": "EV Dombes"}]
         assert len(service.entries(structure, service.Filters(q="PLASTURGIE"))) == 3
-        service.undo(structure, record.id)
+        merges.undo(structure, record.id)
         assert dict(db.session.execute(db.select(MapEntry.id, MapEntry.partner_id)).all()) == before

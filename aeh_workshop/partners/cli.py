@@ -73,15 +73,15 @@ def import_file(file, structure_name, dry_run, lang):
 def duplicates(structure_name, as_json, lang):
     """Print the suggested groups of partners that look like one company."""
     from ..cli import ensure_schema
-    from . import service
+    from . import merges, service
     ensure_schema()
     structure = service.structure_by_name(structure_name)
     if structure is None:
         raise click.ClickException(f"Aucune structure « {structure_name} » / no such structure.")
     with force_locale(lang):
-        groups = [group_dict(group, service.link_counts(structure)) for group in service.suggestions(structure)]
+        groups = [group_dict(group, merges.link_counts(structure)) for group in merges.suggestions(structure)]
     if as_json:
-        click.echo(json.dumps({"structure": structure.name, "partners": len(service.partners_in(structure)),
+        click.echo(json.dumps({"structure": structure.name, "partners": len(merges.partners_in(structure)),
                                "groups": groups}, ensure_ascii=False, indent=2))
         return
     if not groups:

@@ -1,5 +1,5 @@
 """Forms of the partnership map: a structure, a link, the filters, an import, a merge."""
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -44,7 +44,7 @@ class EntryForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Length(max=2000, message=TOO_LONG)])
 
     def validate_last_contact(self, field):
-        if field.data and not EARLIEST <= field.data <= date.today().replace(year=date.today().year + 1):
+        if field.data and not EARLIEST <= field.data <= date.today() + timedelta(days=366):
             raise ValidationError(_l("Date hors de portée."))
 
     def values(self) -> dict:

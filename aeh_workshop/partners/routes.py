@@ -1,29 +1,18 @@
 """The partnership map of each accompanied structure: table, matrix, partners,
-imports, duplicates, votes and actions. Facilitators only (the AEH team shares
-every map); views parse a form, call the service, render. Every POST is
-CSRF-checked by CSRFProtect (extensions.csrf)."""
-import json
-import re
-import secrets
-import time
-from pathlib import Path
-
+entries, votes and actions, exports (imports: import_routes.py; duplicates:
+merge_routes.py). Facilitators only (the AEH team shares every map); views parse
+a form, call the service, render. Every POST is CSRF-checked by CSRFProtect."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, ngettext
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from .. import access
 from ..extensions import db
 from ..models import Structure
-from . import importer, service
-from .forms import EntryForm, FilterForm, MergeForm, SelectionForm, StructureForm, UploadForm
+from . import decisions, merges, service
+from .forms import EntryForm, FilterForm, SelectionForm, StructureForm
 
 bp = Blueprint("partners", __name__)
-
-UPLOAD_MAX = 5 * 1024 * 1024
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{22}$")
-UPLOAD_TTL = 24 * 3600
-PREVIEW_ROWS = 50
 
 
 @bp.before_request
@@ -83,8 +72,8 @@ def show(structure_id):
     total = len(found) if not filters.active else len(service.entries(structure))
     return render_template("partners/show.html", structure=structure, entries=found, total=total,
                            filters=form, filtering=filters.active, workshops=service.workshops_of(structure),
-                           my_workshops=service.my_workshops(structure), selection=SelectionForm(),
-                           duplicates=service.suggestion_count(structure))
+                           my_workshops=decisions.my_workshops(structure), selection=SelectionForm(),
+                           duplicates=merges.suggestion_count(structure))
 
 
 @bp.get("/structures/<id:structure_id>/matrix")
@@ -104,10 +93,10 @@ def matrix(structure_id):
 def partner(structure_id, partner_id):
     """One partner: all its links, the names merged into it, the workshops where it came up, its actions."""
     structure = _structure(structure_id)
-    view = service.partner_view(structure, partner_id)
+    view = decisions.partner_view(structure, partner_id)
     if view is None:
         abort(404)
-    open_workshops = [w for w in service.my_workshops(structure) if w.status != "closed"]
+    open_workshops = [w for w in decisions.my_workshops(structure) if w.status != "closed"]
     return render_template("partners/partner.html", structure=structure, view=view,
                            structure_workshops=open_workshops)
 
@@ -193,193 +182,6 @@ def _field_error(form, exc: service.MapError) -> None:
         form.form_errors.append(str(exc))
 
 
-# ---------------------------------------------------------------------- import
-
-def _upload_dir() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _sweep(folder: Path) -> None:
-    """Files uploaded and never confirmed go after a day."""
-    limit = time.time() - UPLOAD_TTL
-    for path in folder.glob("*"):
-        try:
-            if path.stat().st_mtime < limit:
-                path.unlink()
-        except OSError:
-            pass
-
-
-@bp.get("/structures/<id:structure_id>/import")
-def upload_page(structure_id):
-    structure = _structure(structure_id)
-    return render_template("partners/upload.html", structure=structure, form=UploadForm())
-
-
-@bp.post("/structures/<id:structure_id>/import")
-def upload(structure_id):
-    """Keep the file aside and show its preview: nothing is written to the map yet."""
-    structure = _structure(structure_id)
-    form = UploadForm()
-    if form.validate_on_submit():
-        data = form.file.data.read(UPLOAD_MAX + 1)
-        filename = Path(form.file.data.filename or "import").name[:120]
-        try:
-            importer.read(data, filename)
-        except importer.FileError as exc:
-            form.file.errors = [str(exc)]
-        else:
-            folder = _upload_dir()
-            _sweep(folder)
-            token = secrets.token_urlsafe(16)
-            (folder / f"{token}.bin").write_bytes(data)
-            (folder / f"{token}.json").write_text(json.dumps({"structure": structure.id, "filename": filename}))
-            return redirect(url_for("partners.preview", structure_id=structure.id, token=token))
-    return render_template("partners/upload.html", structure=structure, form=form), 422
-
-
-upload.max_upload = UPLOAD_MAX   # the one route that takes a file (see UploadAwareRequest)
-
-
-def _pending(structure: Structure, token: str) -> tuple[importer.Sheet, Path]:
-    if not TOKEN.match(token):
-        abort(404)
-    folder = _upload_dir()
-    meta_path, data_path = folder / f"{token}.json", folder / f"{token}.bin"
-    try:
-        meta = json.loads(meta_path.read_text())
-        data = data_path.read_bytes()
-    except (OSError, ValueError):
-        abort(404)
-    if meta.get("structure") != structure.id:
-        abort(404)
-    try:
-        return importer.read(data, meta["filename"]), data_path
-    except importer.FileError:
-        abort(404)
-
-
-def _mapping(sheet: importer.Sheet, source) -> dict[int, str]:
-    """The column mapping from the form (col-<n> = field), else the guess."""
-    if not any(key.startswith("col-") for key in source):
-        return importer.guess(sheet.headers)
-    mapping = {}
-    for index in range(len(sheet.headers)):
-        field = source.get(f"col-{index}", "")
-        if field in importer.FIELDS:
-            mapping[index] = field
-    return mapping
-
-
-def _preview(structure: Structure, token: str, sheet: importer.Sheet, mapping: dict[int, str],
-             error: str | None = None, status: int = 200):
-    problems = importer.check_mapping(mapping)
-    rows = importer.parse(sheet, mapping) if not problems else []
-    bad = [row for row in rows if row.errors]
-    shown = bad[:200] + [row for row in rows[:PREVIEW_ROWS] if not row.errors]
-    shown.sort(key=lambda row: row.line)
-    return render_template("partners/preview.html", structure=structure, token=token, sheet=sheet,
-                           mapping=mapping, problems=problems, rows=rows, bad=bad, shown=shown,
-                           fields=importer.FIELDS, error=error, confirm_form=UploadForm()), status
-
-
-@bp.get("/structures/<id:structure_id>/import/<token>")
-def preview(structure_id, token):
-    """Columns mapped (guessed, then as the facilitator sets them), errors by line; nothing written."""
-    structure = _structure(structure_id)
-    sheet, _path = _pending(structure, token)
-    return _preview(structure, token, sheet, _mapping(sheet, request.args))
-
-
-@bp.post("/structures/<id:structure_id>/import/<token>")
-def confirm(structure_id, token):
-    """Write every row, or none."""
-    structure = _structure(structure_id)
-    sheet, data_path = _pending(structure, token)
-    mapping = _mapping(sheet, request.form)
-    problems = importer.check_mapping(mapping)
-    if problems:
-        return _preview(structure, token, sheet, mapping, status=422)
-    meta, claimed = data_path.with_suffix(".json"), data_path.with_suffix(".claimed")
-    try:
-        meta.rename(claimed)   # atomic: of two confirmations at once, one imports, the other gets a 404
-    except OSError:
-        abort(404)
-    try:
-        result = service.import_rows(structure, importer.parse(sheet, mapping), sheet.filename)
-    except service.MapError as exc:
-        claimed.rename(meta)
-        return _preview(structure, token, sheet, mapping, error=str(exc), status=422)
-    for path in (data_path, claimed):
-        path.unlink(missing_ok=True)
-    flash(ngettext("%(num)d lien importé", "%(num)d liens importés", result.links) + " — " +
-          ngettext("%(num)d partenaire", "%(num)d partenaires", result.partners) + ".", "success")
-    return redirect(url_for("partners.show", structure_id=structure.id))
-
-
-# ------------------------------------------------------------------ duplicates
-
-@bp.get("/structures/<id:structure_id>/duplicates")
-def duplicates(structure_id):
-    """Suggested merges with their score and reason; past merges, each can be undone."""
-    structure = _structure(structure_id)
-    return _duplicates_page(structure)
-
-
-def _duplicates_page(structure: Structure, error: str | None = None, status: int = 200):
-    return render_template("partners/duplicates.html", structure=structure, groups=service.suggestions(structure),
-                           links=service.link_counts(structure), merges=service.merges(structure),
-                           form=MergeForm(), error=error), status
-
-
-@bp.post("/structures/<id:structure_id>/duplicates/merge")
-def merge(structure_id):
-    structure = _structure(structure_id)
-    form = MergeForm()
-    if not form.validate_on_submit():
-        return _duplicates_page(structure, _("Choisissez au moins deux partenaires, dont celui à garder."), 422)
-    ids = list(dict.fromkeys(form.partners.data))
-    group = next((g for g in service.suggestions(structure) if set(ids) <= set(g.ids)), None)
-    try:
-        record = service.merge(structure, ids, form.keep.data, score=group.score if group else None,
-                               reasons=[r.code for r in group.reasons] if group else [], by=current_user.email)
-    except service.MapError as exc:
-        return _duplicates_page(structure, str(exc), 409)
-    flash(ngettext("Fusion faite : %(num)d lien rattaché à « %(name)s ».",
-                   "Fusion faite : %(num)d liens rattachés à « %(name)s ».", len(record.moves),
-                   name=record.target.name), "success")
-    return redirect(url_for("partners.duplicates", structure_id=structure.id))
-
-
-@bp.post("/structures/<id:structure_id>/duplicates/apart")
-def keep_apart(structure_id):
-    structure = _structure(structure_id)
-    form = MergeForm()
-    form.keep.validators = []
-    if not form.validate_on_submit():
-        return _duplicates_page(structure, _("Choisissez au moins deux partenaires."), 422)
-    try:
-        service.keep_apart(structure, form.partners.data)
-    except service.MapError as exc:
-        return _duplicates_page(structure, str(exc), 422)
-    flash(_("Noté : ces partenaires ne seront plus proposés comme doublons."), "success")
-    return redirect(url_for("partners.duplicates", structure_id=structure.id))
-
-
-@bp.post("/structures/<id:structure_id>/merges/<id:merge_id>/undo")
-def undo(structure_id, merge_id):
-    structure = _structure(structure_id)
-    try:
-        restored = service.undo(structure, merge_id)
-    except service.MapError as exc:
-        return _duplicates_page(structure, str(exc), 409)
-    flash(ngettext("Fusion annulée : %(num)d lien a retrouvé son partenaire.",
-                   "Fusion annulée : %(num)d liens ont retrouvé leur partenaire.", restored), "success")
-    return redirect(url_for("partners.duplicates", structure_id=structure.id))
-
-
 # ------------------------------------------------------------- votes, actions
 
 @bp.post("/structures/<id:structure_id>/vote")
@@ -391,7 +193,7 @@ def put_to_vote(structure_id):
         flash(_errors(form), "error")
         return redirect(url_for("partners.show", structure_id=structure.id))
     try:
-        workshop, count = service.put_to_vote(structure, form.workshop.data, form.entries.data)
+        workshop, count = decisions.put_to_vote(structure, form.workshop.data, form.entries.data)
     except service.MapError as exc:
         flash(str(exc), "error")
         return redirect(url_for("partners.show", structure_id=structure.id))
@@ -407,7 +209,7 @@ def apply_vote(structure_id):
     form = SelectionForm()
     if form.validate_on_submit():
         try:
-            changed = service.apply_vote(structure, form.workshop.data)
+            changed = decisions.apply_vote(structure, form.workshop.data)
         except service.MapError as exc:
             flash(str(exc), "error")
         else:
@@ -426,7 +228,7 @@ def to_action(structure_id, entry_id):
     form = SelectionForm()
     if form.validate_on_submit():
         try:
-            action = service.to_action(structure, entry, form.workshop.data)
+            action = decisions.to_action(structure, entry, form.workshop.data)
         except service.MapError as exc:
             flash(str(exc), "error")
         else:
@@ -484,3 +286,5 @@ def download(structure_id, fmt):
     return attachment(_off_loop(render), mimetype, exports.filename(structure, fmt, lang))
 
 
+# The import (a file, its preview, its confirmation) and the duplicates have their own modules.
+from . import import_routes, merge_routes  # noqa: E402,F401  (register their routes on bp)
