@@ -44,14 +44,21 @@ def load(app, test_config=None):
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE="fr",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
-        SOCKETIO_ASYNC_MODE="threading",
+        # gevent when the standard library is already patched for it (`python app.py` says so
+        # itself; gunicorn's gevent worker patches before it loads the app), threads otherwise.
+        SOCKETIO_ASYNC_MODE="gevent" if _gevent_patched() else "threading",
         REALTIME_COALESCE_MS=100,
-        JOIN_RATE_LIMIT="20 per minute",      # wrong codes and PINs per address
+        JOIN_RATE_LIMIT="10 per minute",      # wrong codes and PINs per address
         JOIN_CREATE_LIMIT="600 per minute",   # new participants per address: a whole room behind one NAT
         LOGIN_RATE_LIMIT="10 per minute",     # facilitator log-in attempts per address
         RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,        # the store (Redis) down: log, do not turn logging in into a 500
         CARD_TEXT_MAX=500,
-        MAX_CONTENT_LENGTH=256 * 1024,  # forms only: no uploads
+        MAX_CONTENT_LENGTH=64 * 1024,   # forms only; a view that takes a file says so (max_upload)
+        # When several processes share the work (REDIS_URL set), a write's push travels through
+        # Redis: with Redis down, writes get a 503 instead of a success nobody else would see.
+        # How long one Redis check is trusted (seconds): one ping per process per second at most.
+        REDIS_HEALTH_TTL=1.0,
         PASSWORD_HASH_METHOD="scrypt",
         TRUSTED_PROXIES=0,
         EXPORT_CACHE_DIR=str(instance / "exports"),   # frozen versions' downloads, rendered once
@@ -72,6 +79,14 @@ def load(app, test_config=None):
     app.config.setdefault(
         "RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://"
     )
+
+
+def _gevent_patched() -> bool:
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return monkey.is_module_patched("socket")
 
 
 def _normalise_db_url(url: str) -> str:

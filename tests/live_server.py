@@ -229,3 +229,134 @@ def server_on(database: str, workdir: Path, prefix: str = "aeh_live"):
                 with psycopg.connect(url) as conn:
                     return conn.execute(sql).fetchall()
             yield base, query
+
+
+# ------------------------------------------------------------ faults (test_faults.py)
+
+class ServerProcess:
+    """A server on a fixed loopback port that a test can kill -9 and start again there,
+    so that clients reconnect to the same address. `gunicorn=True` serves through
+    deploy/gunicorn.conf.py instead of `python app.py`."""
+
+    def __init__(self, workdir: Path, name: str = "server", gunicorn: bool = False, **settings):
+        self.workdir, self.name, self.gunicorn = workdir, name, gunicorn
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / f"{name}.log"
+        self.env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "PUBLIC_URL", "DATABASE_URL")}
+        self.env.update(DATABASE_URL=f"sqlite:///{workdir / 'atelier.sqlite3'}",
+                        SECRET_KEY="live-server-test-secret", PYTHONUNBUFFERED="1")
+        self.env.update(settings)
+        self.proc = None
+        self.starts = 0
+
+    def command(self) -> list[str]:
+        if self.gunicorn:
+            return [str(Path(sys.executable).with_name("gunicorn")), "-c", "deploy/gunicorn.conf.py",
+                    "--no-control-socket", "--bind", f"127.0.0.1:{self.port}"]
+        return [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(self.port)]
+
+    def start(self, timeout: float = STARTUP_TIMEOUT) -> "ServerProcess":
+        self.starts += 1
+        with open(self.log_path, "ab") as log:
+            log.write(f"\n----- start {self.starts} -----\n".encode())
+            log.flush()
+            self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=self.env, stdout=log,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         start_new_session=True)
+        _wait_healthy(self.proc, self.base, self.log_path, timeout)
+        return self
+
+    def kill9(self) -> None:
+        """SIGKILL, no goodbye: the process group, so a gunicorn worker dies with its master."""
+        import signal
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=5)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop(self.proc)
+
+    def output(self) -> str:
+        return _output(self.log_path)
+
+
+class TcpProxy:
+    """A TCP relay on a loopback port that the test can cut (every connection closed,
+    nothing listening) and restore: a database or Redis that goes away and comes back."""
+
+    def __init__(self, target_host: str, target_port: int):
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._conns: list[socket.socket] = []
+        self._listener = None
+        self._thread = None
+
+    def up(self) -> "TcpProxy":
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        self._thread = threading.Thread(target=self._accept, args=(listener,), daemon=True)
+        self._thread.start()
+        return self
+
+    def down(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            listener.close()
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _addr = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=3)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                if self._listener is not listener:
+                    client.close()
+                    upstream.close()
+                    return
+                self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass

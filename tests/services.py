@@ -56,3 +56,54 @@ def fresh_postgres_database(prefix: str = "aeh_test"):
     finally:
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def private_redis(workdir):
+    """A redis-server of the test's own on a free loopback port, which the test may stop
+    and start again (same port, same data): yields an object with .url, .stop(), .start().
+    Skips (fails under CI=true) without the redis-server binary."""
+    import shutil
+    import subprocess
+    import time
+
+    import redis
+    binary = shutil.which("redis-server")
+    if binary is None:
+        unavailable("redis-server is not installed (apt-get install redis-server)")
+    from live_server import free_port
+
+    class Private:
+        def __init__(self):
+            self.port = free_port()
+            self.url = f"redis://127.0.0.1:{self.port}/0"
+            self.proc = None
+
+        def start(self):
+            self.proc = subprocess.Popen(
+                [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                 "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    redis.Redis.from_url(self.url, socket_timeout=0.5).ping()
+                    return self
+                except redis.RedisError:
+                    time.sleep(0.05)
+            self.stop()
+            pytest.fail(f"redis-server did not start on port {self.port}")
+
+        def stop(self):
+            if self.proc is not None and self.proc.poll() is None:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(timeout=5)
+
+    server = Private().start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -3,13 +3,17 @@ from flask import Blueprint, current_app, jsonify, make_response, redirect, rend
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
+from .. import guard
 from ..accounts.service import has_facilitators
 from ..extensions import db
 from ..htmx import error_flash, is_htmx
 from ..participants.forms import CodeForm
 
 bp = Blueprint("core", __name__)
+# Scale-out instances refuse writes while Redis is down (guard.refuse_writes_without_queue).
+bp.before_app_request(guard.refuse_writes_without_queue)
 
 
 @bp.get("/")
@@ -90,6 +94,50 @@ def too_large(_exc):
 def too_many(_exc):
     return _error(429, _("Trop de tentatives"),
                   _("Trop de tentatives depuis votre connexion. Patientez une minute avant de réessayer."))
+
+
+RETRY_AFTER = "5"
+
+
+@bp.app_errorhandler(503)
+def unavailable(exc):
+    """Redis (the scale-out message queue) or the database is down: nothing was saved."""
+    if getattr(exc, "description", None) == "redis":
+        message = _("Le service est momentanément indisponible : votre action n'a pas été enregistrée. "
+                    "Réessayez dans quelques secondes.")
+    else:
+        message = _database_message()
+    resp = _error(503, _("Service indisponible"), message)
+    resp.headers["Retry-After"] = RETRY_AFTER
+    return resp
+
+
+def _database_message() -> str:
+    return _("La base de données ne répond pas : rien n'a été enregistré. Réessayez dans un instant.")
+
+
+@bp.app_errorhandler(OperationalError)
+def database_down(exc):
+    """PostgreSQL (or the SQLite file) unreachable: a 503 with a message, never a 500."""
+    return _database_unavailable(exc)
+
+
+@bp.app_errorhandler(DBAPIError)
+def database_error(exc):
+    if not exc.connection_invalidated:
+        raise exc   # a real bug (integrity, SQL): the usual 500
+    return _database_unavailable(exc)
+
+
+def _database_unavailable(exc):
+    current_app.logger.error("database unavailable: %s", exc)
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone already
+        pass
+    resp = _error(503, _("Service indisponible"), _database_message())
+    resp.headers["Retry-After"] = RETRY_AFTER
+    return resp
 
 
 @bp.app_errorhandler(500)
