@@ -57,7 +57,9 @@ def create_app(test_config=None):
     # drop it so an app without REDIS_URL never inherits one (several apps per test run).
     socketio.server_options.pop("client_manager", None)
     socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-                      message_queue=app.config["REDIS_URL"])
+                      message_queue=app.config["REDIS_URL"],
+                      # A socket sending a message over 64 KB is closed (clients send only small events).
+                      max_http_buffer_size=64 * 1024)
     app.before_request(_remember_language)
     app.context_processor(_template_globals)
     from . import vocab

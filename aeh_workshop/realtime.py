@@ -46,6 +46,11 @@ def channel(workshop_id: int, audience: str, lang: str) -> str:
     return f"w:{workshop_id}{suffix}/{lang}"
 
 
+def _everyone(channel_name: str) -> bool:
+    """Whether a channel is a workshop's widest audience (`w:<id>/<lang>`)."""
+    return channel_name.split("/", 1)[0].count(":") == 1
+
+
 def partial(target_id: str, html: str, swap: str = "outerHTML", extra: str = "") -> str:
     """An <hx-partial> that htmx.swap applies to the element with that id."""
     return f'<hx-partial hx-target="#{target_id}" hx-swap="{swap}"{extra}>{html}</hx-partial>'
@@ -104,12 +109,26 @@ class Realtime:
                 if workshop is None:
                     return
                 rev = workshop.revision
-                messages = self._render(workshop, sorted(names))
-            for ch, html in messages.items():
+                # Read after the revision: a socket that joins a skipped channel from now on
+                # gets a hello with this revision or a later one, and resyncs from that.
+                heard = self._heard()
+                messages = self._render(workshop, sorted(names), heard)
+            # The small audiences first (projector, facilitators), then everyone: the
+            # room of hundreds would otherwise queue ahead of the one screen the room watches.
+            for ch, html in sorted(messages.items(), key=lambda item: _everyone(item[0])):
                 since = self._sent.swap(ch, rev)
                 socketio.emit("push", {"channel": ch, "rev": rev, "since": since, "html": html}, to=ch)
 
-    def _render(self, workshop, names) -> dict[str, str]:
+    def _heard(self):
+        """Whether a channel has listeners, when this process alone knows (no message
+        queue): then a region is not rendered for a language or audience nobody is in
+        (most rooms use one language). With several processes, every channel is heard."""
+        if self.app.config.get("REDIS_URL"):
+            return lambda ch: True
+        rooms = socketio.server.manager.rooms.get("/", {}) if socketio.server else {}
+        return lambda ch: bool(rooms.get(ch))
+
+    def _render(self, workshop, names, heard=lambda ch: True) -> dict[str, str]:
         g.realtime_memo = {}   # see once(): shared by every region and language of this flush
         messages: dict[str, list[str]] = {}
         for lang in LANGUAGES:
@@ -117,8 +136,10 @@ class Realtime:
                 for announced in names:
                     name, _, key = announced.partition(":")
                     region = self.regions[name]
-                    html = region.push_html(workshop, key)
-                    messages.setdefault(channel(workshop.id, region.audience, lang), []).append(html)
+                    ch = channel(workshop.id, region.audience, lang)
+                    if not heard(ch):
+                        continue
+                    messages.setdefault(ch, []).append(region.push_html(workshop, key))
         return {ch: "".join(parts) for ch, parts in messages.items()}
 
 
@@ -216,6 +237,63 @@ def region(code, name):
     return resp
 
 
+class EventBudget:
+    """A token bucket per socket: RATE events a second, bursts of as many.
+
+    Past the budget an event is dropped unanswered; each dropped event is a
+    strike, strikes fade at one a second, and a socket that piles up STRIKES
+    of them (about five seconds at twice the rate) is disconnected.
+    """
+
+    RATE = 10.0
+    STRIKES = 50
+
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._sockets: dict[str, list[float]] = {}   # sid -> [tokens, strikes, last time]
+
+    def allow(self, sid: str) -> bool | None:
+        """True: handle it; False: drop it; None: drop it and disconnect the socket."""
+        now = self._clock()
+        state = self._sockets.get(sid)
+        if state is None:
+            state = self._sockets[sid] = [self.RATE, 0.0, now]
+        tokens, strikes, last = state
+        elapsed = now - last
+        tokens = min(self.RATE, tokens + elapsed * self.RATE)
+        strikes = max(0.0, strikes - elapsed)
+        if tokens >= 1:
+            state[:] = [tokens - 1, strikes, now]
+            return True
+        state[:] = [tokens, strikes + 1, now]
+        return None if strikes + 1 > self.STRIKES else False
+
+    def forget(self, sid: str) -> None:
+        self._sockets.pop(sid, None)
+
+
+budget = EventBudget()
+_workshop_of: dict[str, int] = {}   # sid -> the workshop its connect joined
+
+
+def throttled(handler):
+    """For every socket event but connect: over budget, drop it (and cut off an abuser)."""
+    from functools import wraps
+    from flask_socketio import disconnect
+
+    @wraps(handler)
+    def wrapper(*args, **kwargs):
+        verdict = budget.allow(request.sid)
+        if verdict is None:
+            current_app.logger.warning("socket %s disconnected: too many events", request.sid)
+            disconnect()
+            return None
+        if not verdict:
+            return None
+        return handler(*args, **kwargs)
+    return wrapper
+
+
 @socketio.on("connect")
 def on_connect(auth=None):
     """Join the rooms this session may hear, for the workshop the page shows."""
@@ -230,5 +308,28 @@ def on_connect(auth=None):
     lang = str(get_locale())  # the same choice as the pages this socket belongs to
     for audience in rooms:
         join_room(channel(workshop.id, audience, lang))
+    _workshop_of[request.sid] = workshop.id
     # The server's clock too, so that every screen's countdown agrees to the second.
-    emit("hello", {"rev": workshop.revision, "now": int(time.time() * 1000)})
+    emit("hello", _hello(workshop))
+
+
+def _hello(workshop: Workshop) -> dict:
+    return {"rev": workshop.revision, "now": int(time.time() * 1000)}
+
+
+@socketio.on("resync")
+@throttled
+def on_resync(_data=None):
+    """Where are we? The workshop's revision and the server's clock (as the
+    connect's hello), answered as the event's acknowledgement. Reads only."""
+    workshop_id = _workshop_of.get(request.sid)
+    workshop = db.session.get(Workshop, workshop_id) if workshop_id is not None else None
+    if workshop is None:
+        return {"error": "unknown"}
+    return _hello(workshop)
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_reason):
+    budget.forget(request.sid)
+    _workshop_of.pop(request.sid, None)

@@ -1,4 +1,8 @@
 """Forms for dot votes, priorities and the phase timer."""
+from functools import lru_cache
+
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField
@@ -74,7 +78,24 @@ class DisplayForm(FlaskForm):
     revealed = HiddenField(validators=[Optional(), AnyOf(["0", "1"])])
 
 
+@lru_cache(maxsize=8)
+def _wtforms_translations(locale: str):
+    """WTForms' own messages for a language, read from disk once per process
+    (Flask-WTF reads them again on every request)."""
+    from babel import support
+    from wtforms.i18n import messages_path
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class DotsForm(FlaskForm):
+    """The most frequent write of a workshop: each tap on + or − of a ballot."""
+
+    class Meta:
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return None
+            return _wtforms_translations(str(get_locale()))
+
     dots = IntegerField(validators=[InputRequired(message=_l("Nombre de gommettes manquant.")),
                                     NumberRange(0, MAX_DOTS, message=_l("Nombre de gommettes invalide."))])
 

@@ -41,6 +41,15 @@ def _labels() -> dict:
             "voters": voters_label}
 
 
+def _current(workshop):
+    """The workshop's current vote, read once per push for every region and language."""
+    return realtime.once(("vote-current", workshop.id), lambda: service.current(workshop))
+
+
+def _priorities(workshop):
+    return realtime.once(("priorities", workshop.id), lambda: service.priorities(workshop))
+
+
 def _results(vote):
     """The vote's tally, summed once per push for every region and language showing it."""
     return realtime.once(("vote-results", vote.id), lambda: service.results(vote))
@@ -48,22 +57,22 @@ def _results(vote):
 
 def _render_results(workshop):
     """Participants' view: nothing of the tally until results are live or revealed."""
-    vote = service.current(workshop)
+    vote = _current(workshop)
     results = _results(vote) if service.results_public(vote) else None
     return render_template("votes/_results.html", workshop=workshop, vote=vote, results=results, labels=_labels())
 
 
 def _render_screentally(workshop):
-    vote = service.current(workshop)
+    vote = _current(workshop)
     results = _results(vote) if vote and vote.status != "draft" else None
     return render_template("votes/_screentally.html", workshop=workshop, vote=vote, results=results,
                            labels=_labels())
 
 
 def _render_facresults(workshop):
-    vote = service.current(workshop)
+    vote = _current(workshop)
     results = _results(vote) if vote and vote.status != "draft" else None
-    retained = {p.card_id for p in service.priorities(workshop)}
+    retained = {p.card_id for p in _priorities(workshop)}
     return render_template("votes/_facresults.html", workshop=workshop, vote=vote, results=results,
                            retained=retained, labels=_labels())
 
@@ -133,21 +142,24 @@ def set_dots(code, vote_id, card_id):
     vote = service.vote_or_404(workshop, vote_id)
     card = card_or_404(workshop, card_id)
     form = DotsForm()
-    message, status = None, 200
+    message, status, placed, ballot = None, 200, False, None
     if not form.validate_on_submit():
         message, status = "; ".join(str(e) for errs in form.errors.values() for e in errs), 422
     else:
         try:
-            service.set_dots(workshop, vote, participant, card_id, form.dots.data)
+            # Kept loaded: the answer below shows the state this very transaction wrote.
+            placed, ballot = service.place(workshop, vote, participant, card_id, form.dots.data, keep_loaded=True)
         except service.VoteError as exc:
             message, status = str(exc), 409
     if not wants_fragment():
         if message:
             flash(message, "error")
         return redirect(url_for("participants.page", code=workshop.join_code) + "#votebox")
-    ballot = service.ballot(service.vote_or_404(workshop, vote_id), participant, cards=False)
+    if ballot is None:
+        ballot = service.ballot(service.vote_or_404(workshop, vote_id), participant, cards=False)
     head, note, row = (get_template_attribute("votes/_ballot_parts.html", name) for name in ("head", "message", "row"))
-    card = service.card_now(card_id)   # deleted meanwhile: its row leaves the ballot
+    if not placed:
+        card = service.card_now(card_id)   # deleted meanwhile: its row leaves the ballot
     card_part = (realtime.partial(f"ballot-{card_id}", row(workshop, ballot.vote, ballot, card), "outerMorph")
                  if card is not None else realtime.partial(f"ballot-{card_id}", "", "delete"))
     html = (realtime.partial("ballot-head", head(ballot.vote, ballot), "outerMorph")

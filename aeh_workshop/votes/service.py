@@ -225,34 +225,62 @@ def set_dots(workshop: Workshop, vote: Vote, participant: Participant, card_id: 
 
     Idempotent: the same request again changes nothing (and pushes nothing).
     """
+    return place(workshop, vote, participant, card_id, dots)[0]
+
+
+def place(workshop: Workshop, vote: Vote, participant: Participant, card_id: int, dots: int,
+          keep_loaded: bool = False) -> tuple[bool, "Ballot"]:
+    """set_dots, and the participant's ballot counts as this transaction left them.
+
+    `keep_loaded`: the commit leaves the objects this request loaded as they are
+    (the vote and workshop were re-read under the lock), so the answer that
+    follows renders without reading them again.
+    """
     if not 0 <= dots <= MAX_DOTS:
         raise VoteError(_("Nombre de gommettes invalide."))
     try:
         vote, state = _lock(workshop, vote, participant, card_id)
         if state.status != "live" or vote.status != "open":
             raise VoteError(_("Le vote est fermé : votre choix n'a pas été enregistré."))
-        mine = my_dots(vote, participant.id)
-        before = mine.get(card_id, 0)
+        rows = {row.card_id: row for row in db.session.scalars(
+            db.select(Dot).filter_by(vote_id=vote.id, participant_id=participant.id))}
+        before = rows[card_id].dots if card_id in rows else 0
+        mine = {cid: row.dots for cid, row in rows.items()}
+        counts = Ballot(vote, [], mine, budget_for(vote, participant.kind), cap_for(vote, participant.kind))
         if dots == before:
             db.session.rollback()   # nothing to do: no revision bump, no push
-            return False
+            return False, counts
         if dots > before:
-            _check_increase(vote, participant, card_id, dots, used=sum(mine.values()), before=before)
-        row = db.session.scalar(db.select(Dot).filter_by(vote_id=vote.id, participant_id=participant.id, card_id=card_id))
+            _check_increase(vote, participant, card_id, dots, used=sum(r.dots for r in rows.values()), before=before)
+        row = rows.get(card_id)
         if dots == 0:
             db.session.delete(row)
         elif row is None:
             db.session.add(Dot(vote_id=vote.id, participant_id=participant.id, card_id=card_id, dots=dots))
         else:
             row.dots = dots
+        if dots:
+            mine[card_id] = dots
+        else:
+            mine.pop(card_id, None)
         public = results_public(vote)   # read before the commit expires it
-        db.session.commit()
+        _commit(keep_loaded)
     except VoteError:
         db.session.rollback()
         raise
     regions = TALLY_REGIONS + (("results",) if public else ())
     realtime.announce(workshop, *regions)
-    return True
+    return True, counts
+
+
+def _commit(keep_loaded: bool) -> None:
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = expire and not keep_loaded
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def _check_increase(vote: Vote, participant: Participant, card_id: int, dots: int, used: int, before: int) -> None:
