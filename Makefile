@@ -27,6 +27,9 @@ bench:
 	.venv/bin/python bench/push_fanout.py
 	.venv/bin/python bench/vote_tally.py
 	.venv/bin/python bench/exports.py
+	.venv/bin/python bench/vote_latency.py --participants 500 --votes 500 --duration 5 --json
+	.venv/bin/python bench/vote_latency.py --participants 1000 --votes 500 --duration 5 --json
+	.venv/bin/python bench/join_storm.py --joins 500 --duration 10 --json
 
 screenshots:
 	@scripts/system-deps.sh
