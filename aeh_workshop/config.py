@@ -53,6 +53,7 @@ def load(app, test_config=None):
         LOGIN_RATE_LIMIT="10 per minute",     # facilitator log-in attempts per address
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_SWALLOW_ERRORS=True,        # the store (Redis) down: log, do not turn logging in into a 500
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,   # ...and meanwhile count per process, not not at all
         CARD_TEXT_MAX=500,
         MAX_CONTENT_LENGTH=64 * 1024,   # forms only; a view that takes a file says so (max_upload)
         # When several processes share the work (REDIS_URL set), a write's push travels through

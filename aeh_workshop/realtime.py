@@ -110,7 +110,8 @@ class Realtime:
                     return
                 rev = workshop.revision
                 # Read after the revision: a socket that joins a skipped channel from now on
-                # gets a hello with this revision or a later one, and resyncs from that.
+                # reads its hello's revision after joining (on_connect), so it gets this
+                # revision or a later one, and resyncs from that.
                 heard = self._heard()
                 messages = self._render(workshop, sorted(names), heard)
             # The small audiences first (projector, facilitators), then everyone: the
@@ -309,6 +310,11 @@ def on_connect(auth=None):
     for audience in rooms:
         join_room(channel(workshop.id, audience, lang))
     _workshop_of[request.sid] = workshop.id
+    # The revision read after joining, in a new read (SQLite's snapshot would be the
+    # old one): a push flushed before the join, or a channel skipped because nobody
+    # was in it yet, shows as a gap and the client resyncs.
+    db.session.rollback()
+    db.session.refresh(workshop)
     # The server's clock too, so that every screen's countdown agrees to the second.
     emit("hello", _hello(workshop))
 

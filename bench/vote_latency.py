@@ -122,7 +122,9 @@ class Target:
     def missing_dots(self):
         held = (app_dots(self.server.db_path, self.info["vote_id"]) if self.kind == "app"
                 else baseline_dots(self.server.base))
-        return sum(max(0, n - held.get((p.name, card), 0)) for p in self.people for card, n in p.dots.items())
+        expected = {(p.name, card): n for p in self.people for card, n in p.dots.items() if n}
+        # Both ways: a dot acknowledged but not stored, and a dot stored that no answer acknowledged.
+        return sum(abs(expected.get(key, 0) - held.get(key, 0)) for key in set(expected) | set(held))
 
     async def close(self):
         if self.projector:

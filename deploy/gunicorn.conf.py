@@ -51,5 +51,7 @@ def post_worker_init(worker):
     except Exception:
         worker.log.exception("migrations failed (is the database up?); retrying shortly")
         time.sleep(2)
-        raise
+        # An ordinary exit: the arbiter starts a new worker (an exception here would count
+        # as "failed to boot" and stop gunicorn altogether).
+        sys.exit(1)
     worker.log.info("AEH Atelier ready on %s", ", ".join(bind))

@@ -275,8 +275,18 @@ class ServerProcess:
             self.proc.wait(timeout=5)
 
     def stop(self) -> None:
-        if self.proc is not None:
-            _stop(self.proc)
+        """Stop it and everything it started: gunicorn quickly (SIGINT, not its 10 s graceful
+        stop), then the whole process group, so no worker keeps the port or the database."""
+        import signal
+        if self.proc is None:
+            return
+        if self.gunicorn and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        _stop(self.proc)
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     def output(self) -> str:
         return _output(self.log_path)

@@ -312,3 +312,52 @@ def test_cluster_and_status_changes_reach_the_right_audiences(app, room, make_wo
     # Closing freezes the outcome: the "Restitution" panel and the outcome link follow.
     assert _targets(got["fac"]) == {"phase", "phasectl", "outcomectl", "outcomelink"}
     assert pushes(other) == []
+
+
+def test_a_socket_joining_while_a_push_is_flushed_learns_it_missed_it(app, make_workshop, join_as, socket_for,
+                                                                      monkeypatch):
+    """The flush skips channels nobody listens to. A socket that reads the workshop, then
+    joins just after the flush skipped its channel, must not hear a hello with the old
+    revision (its page would never resync): the hello's revision is read after joining."""
+    import re
+    import threading
+
+    from aeh_workshop import access, realtime
+    from conftest import post_card
+    code = make_workshop()
+    person, author = join_as(code), join_as(code, name="Karim Benali")
+    page_rev = int(re.search(r'data-rev="(\d+)"', person.get(f"/w/{code}").get_data(as_text=True)).group(1))
+    read, go, connected = threading.Event(), threading.Event(), threading.Event()
+    audiences = access.audiences
+
+    def slow_audiences(workshop):      # the socket has read the workshop, not joined yet
+        read.set()
+        assert go.wait(5)
+        return audiences(workshop)
+
+    heard_before = realtime.Realtime._heard
+
+    def heard(self):
+        check = heard_before(self)
+
+        def in_room(ch):
+            answer = check(ch)
+            if not answer and not go.is_set():    # the flush skips the everyone channel...
+                go.set()                          # ...and the socket joins right then
+                assert connected.wait(5)
+            return answer
+        return in_room
+
+    monkeypatch.setattr(access, "audiences", slow_audiences)
+    monkeypatch.setattr(realtime.Realtime, "_heard", heard)
+    box = {}
+    joining = threading.Thread(target=lambda: box.setdefault("socket", socket_for(person, code)))
+    joining.start()
+    assert read.wait(5)
+    threading.Thread(target=lambda: (joining.join(5), connected.set())).start()
+    assert post_card(author, code, text="Arrive pendant la connexion").status_code == 200
+    joining.join(5)
+    received = box["socket"].get_received()
+    hello = [m["args"][0]["rev"] for m in received if m["name"] == "hello"]
+    pushed = [m["args"][0]["rev"] for m in received if m["name"] == "push"]
+    assert pushed or hello[0] > page_rev, (hello, pushed, page_rev)
