@@ -107,7 +107,7 @@ def undo(structure: Structure, merge_id: int) -> int:
 def keep_apart(structure: Structure, ids: list[int]) -> None:
     """A facilitator says these partners are different companies: never suggest them together again."""
     _lock(structure)
-    unique = sorted(set(ids))
+    unique = sorted(set(ids or []))
     if len(unique) < 2:
         db.session.rollback()
         raise MapError(_("Choisissez au moins deux partenaires."))
