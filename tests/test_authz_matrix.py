@@ -76,7 +76,7 @@ EXPECT = {
 # endpoint -> access class. Every endpoint of the app must be here.
 ACCESS = {
     # public pages
-    "core.index": "public", "core.healthz": "public",
+    "core.index": "public", "core.healthz": "public", "core.privacy": "public",
     "accounts.login_page": "public", "accounts.login_post": "public",
     "offers.close_editor": "public",          # an empty, static fragment (cancel button of the editor)
     # install

@@ -24,6 +24,12 @@ def index():
     return render_template("core/index.html", form=CodeForm())
 
 
+@bp.get("/privacy")
+def privacy():
+    """What AEH Atelier keeps about participants, why, for how long, and their rights."""
+    return render_template("core/privacy.html")
+
+
 @bp.get("/healthz")
 def healthz():
     """200 when the database (and Redis, when configured) answer; 503 naming what is down."""
