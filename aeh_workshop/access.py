@@ -28,6 +28,14 @@ def current_participant(workshop: Workshop) -> Participant | None:
     return participant if participant and participant.workshop_id == workshop.id else None
 
 
+def participant_or_403(workshop: Workshop) -> Participant:
+    """This session's participant in the workshop, or a 403 (a stranger, or someone of another workshop)."""
+    participant = current_participant(workshop)
+    if participant is None:
+        abort(403)
+    return participant
+
+
 def is_facilitator(workshop: Workshop) -> bool:
     return workshop.is_facilitated_by(current_user)
 

@@ -74,18 +74,11 @@ def _respond(workshop, participant, status=200, **ctx):
     return resp
 
 
-def _participant(workshop):
-    participant = access.current_participant(workshop)
-    if participant is None:
-        abort(403)
-    return participant
-
-
 @bp.get("/w/<code>/diagnostic")
 def form(code):
     """The participant's diagnostic, as last saved (or prefilled from an earlier year)."""
     workshop = by_code_or_404(code)
-    participant = _participant(workshop)
+    participant = access.participant_or_403(workshop)
     if not service.is_diagnostic(workshop):
         abort(404)
     return _respond(workshop, participant)
@@ -95,7 +88,7 @@ def form(code):
 def save(code):
     """Save this year's diagnostic of the participant's company, unless someone saved it since."""
     workshop = by_code_or_404(code)
-    participant = service.require_company(_participant(workshop))
+    participant = service.require_company(access.participant_or_403(workshop))
     form = DiagnosticForm()
     if not form.validate_on_submit():
         return _respond(workshop, participant, 422, form=form, error=True,

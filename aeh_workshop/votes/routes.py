@@ -1,5 +1,5 @@
 """Dot votes: the facilitator's settings and controls, participants' dots, results, priorities."""
-from flask import Blueprint, abort, flash, get_template_attribute, redirect, render_template, url_for
+from flask import Blueprint, flash, get_template_attribute, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from markupsafe import Markup
@@ -115,18 +115,11 @@ def _votebox(workshop, participant):
 
 # ------------------------------------------------------------ participants
 
-def _participant_or_403(workshop):
-    participant = access.current_participant(workshop)
-    if participant is None:
-        abort(403)
-    return participant
-
-
 @bp.get("/ballot")
 def ballot(code):
     """This participant's ballot: the votable cards, their dots, what is left."""
     workshop = by_code_or_404(code)
-    return _votebox(workshop, _participant_or_403(workshop))
+    return _votebox(workshop, access.participant_or_403(workshop))
 
 
 @bp.post("/votes/<id:vote_id>/cards/<id:card_id>")
@@ -138,7 +131,7 @@ def set_dots(code, vote_id, card_id):
     ten cards or a thousand.
     """
     workshop = by_code_or_404(code)
-    participant = _participant_or_403(workshop)
+    participant = access.participant_or_403(workshop)
     vote = service.vote_or_404(workshop, vote_id)
     card = card_or_404(workshop, card_id)
     form = DotsForm()
