@@ -7,7 +7,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import config, realtime
+from . import config, headers, realtime
 from .extensions import babel, csrf, db, limiter, login, migrate, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +33,7 @@ def create_app(test_config=None):
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)
     realtime.init_app(app)
+    headers.init_app(app)
     _sqlite_pragmas(app)
 
     from .accounts import routes as accounts

@@ -54,6 +54,9 @@ def _context(browser, base, errors, **kw):
     ctx.set_default_timeout(10_000)
     page = ctx.new_page()
     page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+    # A Content-Security-Policy refusal is only a console message: count it as an error too.
+    page.on("console", lambda msg: errors.append(f"{page.url}: {msg.text}")
+            if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
     return ctx, page
 
 

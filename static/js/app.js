@@ -2,6 +2,18 @@
 // The server pushes rendered <hx-partial> HTML per audience; we apply it with
 // htmx.swap. On (re)connect, or when a push shows we missed one, every region
 // on the page is re-fetched with a plain GET: the database is the truth.
+// Behaviours that would otherwise be inline handlers (the CSP allows no inline script):
+// a form with data-confirm asks first; a button with data-print prints the page.
+document.addEventListener("submit", function (event) {
+  const form = event.target;
+  if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});
+document.addEventListener("click", function (event) {
+  if (event.target instanceof Element && event.target.closest("[data-print]")) window.print();
+});
+
 (function () {
   "use strict";
   const body = document.body;
