@@ -80,6 +80,9 @@ def load(app, test_config=None):
     app.config.setdefault(
         "RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://"
     )
+    if str(app.config.get("PUBLIC_URL") or "").startswith("https://"):
+        # Served over HTTPS (behind nginx): cookies never travel in clear.
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
 def _gevent_patched() -> bool:

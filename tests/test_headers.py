@@ -70,3 +70,18 @@ def test_a_view_that_chose_its_referrer_policy_keeps_it(app, client, make_facili
     assert resp.status_code == 200 and token, resp.get_data(as_text=True)
     shared = app.test_client().get(f"/o/{token.group(1)}")
     assert shared.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_cookies_are_secure_when_served_over_https(migrated_db, tmp_path):
+    import shutil
+
+    from aeh_workshop import create_app
+    from conftest import config_for
+    path = tmp_path / "https.sqlite3"
+    shutil.copy(migrated_db, path)
+    app = create_app(config_for(f"sqlite:///{path}", PUBLIC_URL="https://atelier.example.org"))
+    resp = app.test_client().get("/?lang=en")
+    cookie = resp.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    with app.app_context():
+        db.engine.dispose()
