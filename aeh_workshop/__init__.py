@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import config, headers, realtime
-from .extensions import babel, csrf, db, limiter, login, migrate, socketio
+from .extensions import babel, csrf, db, limiter, login, migrate, same_site_origin, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +60,10 @@ def create_app(test_config=None):
     socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"],
                       message_queue=app.config["REDIS_URL"],
                       # A socket sending a message over 64 KB is closed (clients send only small events).
-                      max_http_buffer_size=64 * 1024)
+                      max_http_buffer_size=64 * 1024,
+                      # A page of another site may not open a socket with the visitor's cookies.
+                      cors_allowed_origins=same_site_origin(app.config["PUBLIC_URL"],
+                                                            app.config["TRUSTED_PROXIES"]))
     app.before_request(_remember_language)
     app.context_processor(_template_globals)
     from . import vocab

@@ -38,14 +38,15 @@ def ensure_schema() -> None:
 @click.argument("email")
 @click.option("--name", default="", help="Nom affiché / display name.")
 @click.option("--password", prompt="Mot de passe / password", hide_input=True,
-              confirmation_prompt=True, help="Au moins 8 caractères / at least 8 characters.")
+              confirmation_prompt=True, help="12 à 128 caractères / 12 to 128 characters.")
 @with_appcontext
 def create_facilitator(email, name, password):
     """Create a facilitator account."""
-    from .accounts import service
+    from .accounts import passwords, service
     ensure_schema()
-    if len(password) < 8:
-        raise click.ClickException("Mot de passe trop court (8 caractères au moins) / password too short.")
+    refused = passwords.problem_in_both_languages(password, email, name)   # the forms' rules
+    if refused:
+        raise click.ClickException(refused)
     try:
         email = validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError as exc:

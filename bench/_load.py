@@ -25,7 +25,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
 TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
-PASSWORD = "motdepasse-bench"
+PASSWORD = "essai-de-charge-lyon"
 
 
 # ------------------------------------------------------------------ machine

@@ -64,8 +64,8 @@ def prepare(base):
     """Facilitator, a live workshop, its projector cookie; returns (code, workshop_id, cookie)."""
     fac = requests.Session()
     t = token(fac, base + "/setup")
-    fac.post(base + "/setup", data={"name": "Bench", "email": "bench@aeh-atelier.fr", "password": "motdepasse",
-                                    "confirm": "motdepasse", "locale": "fr", "csrf_token": t})
+    fac.post(base + "/setup", data={"name": "Bench", "email": "bench@aeh-atelier.fr", "password": "essai-de-charge-lyon",
+                                    "confirm": "essai-de-charge-lyon", "locale": "fr", "csrf_token": t})
     t = token(fac, base + "/workshops/new")
     resp = fac.post(base + "/workshops/new", data={"title": "Banc d'essai", "purpose": "", "template":
                                                    "practice_exchange", "csrf_token": t})

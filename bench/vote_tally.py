@@ -30,7 +30,7 @@ COUNT = re.compile(r'tally-count"><strong>(\d+)</strong>')
 def open_vote(base, code, budget):
     """As the facilitator (the first account): ideas to vote on, a vote with a large budget, opened."""
     fac = requests.Session()
-    fac.post(base + "/login", data={"email": "bench@aeh-atelier.fr", "password": "motdepasse",
+    fac.post(base + "/login", data={"email": "bench@aeh-atelier.fr", "password": "essai-de-charge-lyon",
                                      "csrf_token": token(fac, base + "/login")})
     headers = {"X-CSRFToken": token(fac, base + "/workshops/"), "HX-Request": "true"}
     for n in range(8):

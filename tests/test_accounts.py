@@ -7,7 +7,7 @@ from conftest import PASSWORD
 
 
 def _setup_data(**over):
-    data = {"name": "Camille", "email": "camille@aeh.fr", "password": "motdepasse", "confirm": "motdepasse",
+    data = {"name": "Camille", "email": "camille@aeh.fr", "password": PASSWORD, "confirm": PASSWORD,
             "locale": "fr"}
     data.update(over)
     return data
@@ -21,7 +21,7 @@ def test_fresh_install_leads_to_setup_once(app, client):
     assert "Mes ateliers" in client.get("/workshops/").get_data(as_text=True)   # logged in
     with app.app_context():
         user = db.session.scalar(db.select(Facilitator))
-        assert user.email == "camille@aeh.fr" and user.password_hash != "motdepasse" and user.check_password("motdepasse")
+        assert user.email == "camille@aeh.fr" and user.password_hash != PASSWORD and user.check_password(PASSWORD)
     assert client.get("/setup").status_code == 404
     assert app.test_client().post("/setup", data=_setup_data(email="intrus@x.fr")).status_code == 404
     assert 'name="code"' in app.test_client().get("/").get_data(as_text=True)
@@ -29,7 +29,7 @@ def test_fresh_install_leads_to_setup_once(app, client):
 
 def test_setup_validates(app, client):
     resp = client.post("/setup", data=_setup_data(password="court", confirm="court"))
-    assert resp.status_code == 422 and "Au moins 8 caractères" in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "Au moins 12 caractères" in resp.get_data(as_text=True)
     resp = client.post("/setup", data=_setup_data(confirm="autrechose"))
     assert resp.status_code == 422 and "diffèrent" in resp.get_data(as_text=True)
     with app.app_context():
@@ -64,22 +64,22 @@ def test_facilitator_opens_an_account_for_a_colleague(app, client, make_facilita
 
 def test_cli_creates_a_facilitator(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["facilitator", "create", "cli@aeh.fr", "--name", "Léa", "--password", "motdepasse"])
+    result = runner.invoke(args=["facilitator", "create", "cli@aeh.fr", "--name", "Léa", "--password", PASSWORD])
     assert result.exit_code == 0, result.output
     assert "cli@aeh.fr" in result.output
     with app.app_context():
         assert db.session.scalar(db.select(Facilitator).filter_by(email="cli@aeh.fr")).name == "Léa"
-    again = runner.invoke(args=["facilitator", "create", "cli@aeh.fr", "--password", "motdepasse"])
+    again = runner.invoke(args=["facilitator", "create", "cli@aeh.fr", "--password", PASSWORD])
     assert again.exit_code != 0 and "existe déjà" in again.output
     short = runner.invoke(args=["facilitator", "create", "x@aeh.fr", "--password", "court"])
     assert short.exit_code != 0
-    bad = runner.invoke(args=["facilitator", "create", "pas-une-adresse", "--password", "motdepasse"])
+    bad = runner.invoke(args=["facilitator", "create", "pas-une-adresse", "--password", PASSWORD])
     assert bad.exit_code != 0 and "invalide" in bad.output
 
 
 def test_cli_prompts_for_the_password(app):
     result = app.test_cli_runner().invoke(args=["facilitator", "create", "prompt@aeh.fr"],
-                                          input="motdepasse\nmotdepasse\n")
+                                          input=f"{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code == 0, result.output
 
 

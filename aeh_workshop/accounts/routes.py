@@ -6,11 +6,12 @@ from flask import (Blueprint, abort, current_app, flash, make_response, redirect
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required, login_user, logout_user
+from flask_login.config import COOKIE_NAME
 
 from ..extensions import db, limiter, login
 from ..htmx import is_htmx
 from ..models import Facilitator
-from . import service
+from . import passwords, service
 from .forms import FacilitatorForm, LoginForm
 
 bp = Blueprint("accounts", __name__)
@@ -21,6 +22,17 @@ def _configure_login(_state):
     login.login_view = "accounts.login_page"
     login.login_message = _l("Connectez-vous pour accéder à cette page.")
     login.login_message_category = "info"
+    # "basic", not "strong": "strong" throws the session away when the address or browser
+    # string changes, which logs a facilitator out mid-workshop when the phone moves from the
+    # venue's Wi-Fi to 4G. The session is renewed at login instead (_fresh_session).
+    login.session_protection = "basic"
+
+
+@bp.context_processor
+def _password_rules():
+    """The rules the account forms announce to browsers and password managers."""
+    return {"password_rules": {"min": passwords.MIN_LENGTH, "max": passwords.MAX_LENGTH,
+                               "attribute": passwords.RULES_ATTRIBUTE}}
 
 
 @login.user_loader
@@ -68,6 +80,7 @@ def setup_post():
     if not form.validate_on_submit():
         return render_template("accounts/setup.html", form=form), 422
     user = service.create_facilitator(form.email.data, form.password.data, form.name.data, form.locale.data)
+    _fresh_session()
     login_user(user)
     flash(_("Bienvenue ! Votre compte d'animation est créé."), "success")
     return redirect(url_for("workshops.index"))
@@ -90,7 +103,11 @@ def login_post():
     if user is None:
         form.password.errors.append(_("Adresse ou mot de passe incorrect."))
         return render_template("accounts/login.html", form=form), 422
-    login_user(user, remember=bool(form.remember.data))
+    _fresh_session()
+    remember = bool(form.remember.data)
+    login_user(user, remember=remember)
+    if not remember and current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies:
+        session["_remember"] = "clear"   # an older remember-me cookie (maybe someone else's) goes too
     return redirect(_safe_next() or url_for("workshops.index"))
 
 
@@ -99,11 +116,8 @@ def login_post():
 def logout():
     """Close the facilitator's session (and whatever else this browser held: a
     projector computer forgets its screen access too). The language stays."""
-    lang = session.get("lang")
-    session.clear()
-    logout_user()   # after clear(): it leaves the mark that deletes the remember-me cookie
-    if lang:
-        session["lang"] = lang
+    _fresh_session()
+    logout_user()   # after the clearing: it leaves the mark that deletes the remember-me cookie
     flash(_("Vous êtes déconnecté·e."), "info")
     return redirect(url_for("core.index"))
 
@@ -129,6 +143,17 @@ def create_facilitator():
             flash(_("Compte créé pour %(email)s.", email=user.email), "success")
             return redirect(url_for("workshops.index"))
     return render_template("accounts/new.html", form=form), 422
+
+
+def _fresh_session() -> None:
+    """Start the session again from nothing, at log in and log out: nothing this browser held
+    before carries over (a value planted by someone else, an old CSRF token, a projector's
+    access, participant identities: one logging in is a facilitator here, and a participant
+    gets back in with the name and PIN). Only the language chosen stays."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
 
 
 def _safe_next() -> str | None:
