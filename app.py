@@ -22,8 +22,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
 
     from aeh_workshop.cli import ensure_schema
-    from aeh_workshop.extensions import socketio
     from aeh_workshop.network import lan_address
+    from aeh_workshop.serving import serve
 
     app = create_app({"SOCKETIO_ASYNC_MODE": "gevent", "LISTEN_HOST": args.host})
     with app.app_context():
@@ -37,7 +37,8 @@ def main(argv=None) -> None:
         urls = [f"http://{args.host}:{args.port}/"]
     sys.stdout.write("AEH Atelier — ouvrez / open:\n  " + "\n  ".join(urls) + "\n")
     sys.stdout.flush()
-    socketio.run(app, host=args.host, port=args.port, log_output=False)
+    # socketio.run(log_output=False), with a WebSocket handler that refuses other sites' pages
+    serve(app, args.host, args.port)
 
 
 if __name__ == "__main__":

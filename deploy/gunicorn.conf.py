@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from geventwebsocket.gunicorn.workers import GeventWebSocketWorker
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))     # `app` is importable whatever the working directory
 chdir = str(ROOT)
@@ -20,7 +22,23 @@ chdir = str(ROOT)
 # The app factory: gunicorn's gevent worker patches the standard library before it
 # imports the app, and the app then picks Flask-SocketIO's gevent mode by itself.
 wsgi_app = "app:create_app()"
-worker_class = "geventwebsocket.gunicorn.workers.GeventWebSocketWorker"   # gevent + WebSocket
+
+
+class SameSiteGeventWebSocketWorker(GeventWebSocketWorker):
+    """gevent + WebSocket (gevent-websocket's worker) whose handler refuses a WebSocket from
+    another site's page with a 403 before the 101 (aeh_workshop/serving.py).
+
+    Defined here, not in aeh_workshop: gunicorn imports the worker class in its master,
+    before gevent patches anything, and importing aeh_workshop imports the whole app. The
+    handler is imported in the worker, after the patch (as the app is)."""
+
+    def load_wsgi(self):
+        super().load_wsgi()
+        from aeh_workshop.serving import SameSiteWebSocketHandler
+        self.wsgi_handler = SameSiteWebSocketHandler
+
+
+worker_class = SameSiteGeventWebSocketWorker
 workers = 1                       # never more: see above; add instances instead
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "4000"))    # sockets per instance
 bind = os.environ.get("BIND", "127.0.0.1:5001").split(",")
