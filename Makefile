@@ -35,3 +35,4 @@ screenshots:
 	@scripts/system-deps.sh
 	@scripts/bootstrap.sh requirements-dev.txt
 	SCREENSHOTS_DIR=docs .venv/bin/python -m pytest tests/test_browser.py tests/test_browser_vote.py tests/test_browser_build.py -q
+	SCREENSHOTS_DIR=docs/screens .venv/bin/python -m pytest tests/test_browser_flows.py -q

@@ -8,107 +8,17 @@ projector and in the control room without any reload. The run also takes the
 three screens' screenshots: into a temporary folder, or into the README's
 docs/ with `make screenshots` (SCREENSHOTS_DIR=docs).
 """
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from live_server import running_server
-from services import unavailable
+# test_a11y.py imports _context, _wait_live and chromium from here too.
+from browser_kit import (DESK, LIVE, PASSWORD, PHONE, PROJECTOR, _context, _join, _post, _wait_live,  # noqa: F401
+                         chromium, server, _shot, shots_dir)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-PASSWORD = "motdepasse-solide"
-LIVE = 5_000          # ms: how long a pushed change may take to show on another screen
 LITERAL = '<b>bold</b> hx-get="/x"'
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        unavailable(f"Playwright for Python is not installed: {exc}")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("browser")) as base:
-        yield base
-
-
-def _context(browser, base, errors, **kw):
-    ctx = browser.new_context(base_url=base, locale="fr-FR", **kw)
-    ctx.set_default_timeout(10_000)
-    page = ctx.new_page()
-    page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
-    # A Content-Security-Policy refusal is only a console message: count it as an error too.
-    page.on("console", lambda msg: errors.append(f"{page.url}: {msg.text}")
-            if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
-    return ctx, page
-
-
-def _wait_live(page):
-    """The page's socket is connected (static/js/app.js exposes it as window.aehSocket)."""
-    page.wait_for_function("() => window.aehSocket && window.aehSocket.connected", timeout=5_000)
-
-
-def _control_room(browser, base, errors, workshop_id, email="camille@example.org"):
-    """A facilitator's browser, logged in through the form, in the workshop's control room, live."""
-    from playwright.sync_api import expect
-    ctx, fac = _context(browser, base, errors, viewport={"width": 1400, "height": 1000})
-    fac.goto("/login")
-    fac.fill("#email", email)
-    fac.fill("#password", PASSWORD)
-    fac.get_by_role("button", name="Se connecter").click()
-    expect(fac).to_have_url(re.compile(r"/workshops/$"))
-    fac.goto(f"/workshops/{workshop_id}")
-    _wait_live(fac)
-    return ctx, fac
-
-
-def _join(page, name, organisation, kind):
-    page.fill("#display_name", name)
-    page.fill("#organisation", organisation)
-    page.select_option("#kind", kind)
-    page.get_by_role("button", name="Rejoindre l'atelier").click()
-    page.wait_for_selector("form#composer")
-
-
-def _post(page, kind, text, partner="", category="", subtype="", direction="", link_status=""):
-    """Write a card with the composer, as a participant does on a phone."""
-    from playwright.sync_api import expect
-    composer = page.locator("form#composer")
-    composer.locator("#kind").select_option(kind)
-    composer.locator("#text").fill(text)
-    if partner:
-        composer.locator("#partner").fill(partner)
-    if category or subtype or direction or link_status:
-        composer.get_by_text("Qualifier avec la grille du Rameau").click()
-        if category:
-            composer.locator("#category").select_option(category)
-        if subtype:
-            composer.locator("#subtype").fill(subtype)
-        if direction:
-            composer.locator("#direction").select_option(direction)
-        if link_status:
-            composer.locator("#link_status").select_option(link_status)
-    composer.locator("button.primary").click()
-    # The answer swaps in a fresh composer and the poster's own board.
-    expect(page.locator("#board")).to_contain_text(text)
-    expect(page.locator("form#composer #text")).to_have_value("")
 
 
 def test_workshop_in_three_browsers(chromium, server, tmp_path):
@@ -116,7 +26,7 @@ def test_workshop_in_three_browsers(chromium, server, tmp_path):
     errors = []
 
     # (a) The facilitator: first start, setup page, a new workshop, opened.
-    fac_ctx, fac = _context(chromium, server, errors, viewport={"width": 1400, "height": 1000})
+    fac_ctx, fac = _context(chromium, server, errors, **DESK)
     fac.goto("/")
     expect(fac).to_have_url(re.compile(r"/setup$"))
     fac.fill("#name", "Camille Martin")
@@ -141,15 +51,14 @@ def test_workshop_in_three_browsers(chromium, server, tmp_path):
     # (b) The projector: the secret link from the control room, no account.
     screen_link = fac.locator("input.copy").input_value()
     assert screen_link.startswith(server) and "key=" in screen_link, screen_link
-    screen_ctx, screen = _context(chromium, server, errors, viewport={"width": 1920, "height": 1080})
+    screen_ctx, screen = _context(chromium, server, errors, **PROJECTOR)
     screen.goto(screen_link)
     expect(screen).to_have_url(f"{server}/w/{code}/screen")
     expect(screen.locator(".join-code")).to_have_text(code)
     _wait_live(screen)
 
     # (c) A participant on a phone: the code typed on the home page, then the join form.
-    phone = {"viewport": {"width": 420, "height": 900}, "is_mobile": True, "has_touch": True}
-    nadia_ctx, nadia = _context(chromium, server, errors, **phone)
+    nadia_ctx, nadia = _context(chromium, server, errors, **PHONE)
     nadia.goto("/")
     nadia.fill("#code", code)
     nadia.get_by_role("button", name="Rejoindre", exact=True).click()
@@ -191,7 +100,7 @@ def test_workshop_in_three_browsers(chromium, server, tmp_path):
     expect(nadia.locator("#phase .phase-name")).to_have_text("Collecte", timeout=LIVE)
 
     # A second participant, from a company, and a board worth a screenshot.
-    julien_ctx, julien = _context(chromium, server, errors, **phone)
+    julien_ctx, julien = _context(chromium, server, errors, **PHONE)
     julien.goto(f"/w/{code}")
     _join(julien, "Julien Moreau", "Boulangeries Moreau", "company")
     cards = [
@@ -220,11 +129,10 @@ def test_workshop_in_three_browsers(chromium, server, tmp_path):
     for page in (screen, fac):
         assert page.evaluate("window.__marker") == 1, f"{page.url} was reloaded"
 
-    shots = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
-    shots.mkdir(exist_ok=True)
-    screen.screenshot(path=str(shots / "screen-projector.png"))
-    nadia.screenshot(path=str(shots / "screen-participant.png"), full_page=True)
-    fac.screenshot(path=str(shots / "screen-facilitator.png"), full_page=True)
+    shots = shots_dir(tmp_path)
+    _shot(screen, shots / "screen-projector.png")
+    _shot(nadia, shots / "screen-participant.png", full_page=True)
+    _shot(fac, shots / "screen-facilitator.png", full_page=True)
 
     assert errors == [], "JavaScript errors:\n" + "\n".join(errors)
     for ctx in (fac_ctx, screen_ctx, nadia_ctx, julien_ctx):

@@ -9,14 +9,14 @@ projector shows it. Closing the workshop freezes version 1 of the outcome,
 whose PDF holds the offer and the action. Also the screenshots of these screens.
 """
 import io
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from live_server import first_facilitator, live_workshop, running_server
-from test_browser import LIVE, _context, _control_room, _join, _wait_live, chromium  # noqa: F401  (chromium is a fixture)
+from browser_kit import (LAPTOP, LIVE, PHONE, PROJECTOR, _context, _control_room, _join,  # noqa: F401
+                         _no_horizontal_scroll, _not_reloaded, _wait_live, chromium, server, _shot, shots_dir)
+from live_server import first_facilitator, live_workshop
 
 pytestmark = pytest.mark.browser
 
@@ -28,23 +28,6 @@ NADIA_NEED = ("Des personnes éloignées de l'emploi, motivées, sans réseau po
               "en entreprise : un parcours commun leur ouvre des portes.")
 ACTION = "Présenter le parcours au club d'entreprises de Villars-les-Dombes"
 DUE_ISO, DUE_FR = "2027-03-31", "31 mars 2027"
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("browser-build")) as base:
-        yield base
-
-
-def _no_horizontal_scroll(page, when):
-    widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-    assert widths[0] <= widths[1], f"the phone page scrolls sideways {when}: scrollWidth/clientWidth = {widths}"
-
-
-def _not_reloaded(*pages):
-    for page in pages:
-        assert page.evaluate("window.__marker") == 1, f"{page.url} was reloaded"
 
 
 def test_offer_written_together_action_plan_and_outcome(chromium, server, tmp_path):
@@ -61,10 +44,10 @@ def test_offer_written_together_action_plan_and_outcome(chromium, server, tmp_pa
     fac_ctx, fac = _control_room(chromium, server, errors, workshop["id"])
 
     # The projector, and two participants: Nadia on a laptop, Mathieu on a phone.
-    screen_ctx, screen = _context(chromium, server, errors, viewport={"width": 1920, "height": 1080})
+    screen_ctx, screen = _context(chromium, server, errors, **PROJECTOR)
     screen.goto(workshop["screen_link"])
     _wait_live(screen)
-    nadia_ctx, nadia = _context(chromium, server, errors, viewport={"width": 1280, "height": 800})
+    nadia_ctx, nadia = _context(chromium, server, errors, **LAPTOP)
     nadia.goto(f"/w/{code}")
     _join(nadia, "Nadia Haddad", "Tremplin Emploi Ain", "association")
     _wait_live(nadia)
@@ -126,9 +109,8 @@ def test_offer_written_together_action_plan_and_outcome(chromium, server, tmp_pa
     for page in everyone:
         expect(page.locator(f"{need} dd")).to_have_text(MATHIEU_NEED, timeout=LIVE)
 
-    shots = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
-    shots.mkdir(exist_ok=True)
-    nadia.screenshot(path=str(shots / "screen-build-conflict.png"))
+    shots = shots_dir(tmp_path)
+    _shot(nadia, shots / "screen-build-conflict.png")
 
     # Saving again is a deliberate choice: her text wins, everywhere.
     editor.get_by_role("button", name="Enregistrer").click()
@@ -169,9 +151,9 @@ def test_offer_written_together_action_plan_and_outcome(chromium, server, tmp_pa
     # 5. The phone never scrolls sideways.
     _no_horizontal_scroll(mathieu, "with the offer and the plan")
 
-    screen.screenshot(path=str(shots / "screen-build-projector.png"))
+    _shot(screen, shots / "screen-build-projector.png")
     mathieu.evaluate(f"document.getElementById('offer-{offer_id}').scrollIntoView({{block: 'start'}})")
-    mathieu.screenshot(path=str(shots / "screen-build-participant.png"))
+    _shot(mathieu, shots / "screen-build-participant.png")
 
     # 6. The facilitator closes the workshop: version 1 is frozen, the panel shows it live.
     fac.once("dialog", lambda dialog: dialog.accept())
@@ -190,7 +172,7 @@ def test_offer_written_together_action_plan_and_outcome(chromium, server, tmp_pa
     expect(fac).to_have_url(re.compile(rf"/workshops/{workshop['id']}/outcome/v1$"))
     expect(fac.locator(".report")).to_contain_text("Cœur de Dombes")
     expect(fac.locator(".report")).to_contain_text(ACTION)
-    fac.screenshot(path=str(shots / "screen-outcome.png"))
+    _shot(fac, shots / "screen-outcome.png")
     with fac.expect_download(timeout=30_000) as download:
         fac.locator(".report-toolbar").get_by_role("link", name="PDF", exact=True).click()
     pdf = download.value

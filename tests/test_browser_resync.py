@@ -19,8 +19,8 @@ import time
 
 import pytest
 
-from live_server import Browser, first_facilitator, live_workshop, running_server
-from test_browser import LIVE, PASSWORD, _context, _join, _post, _wait_live, chromium  # noqa: F401
+from browser_kit import LIVE, PASSWORD, _context, _join, _post, _wait_live, chromium, server  # noqa: F401
+from live_server import Browser, first_facilitator, live_workshop
 
 pytestmark = pytest.mark.browser
 
@@ -32,12 +32,6 @@ FIRST = "Nos salarié·es animent des ateliers CV chaque trimestre avec l'associ
 SECOND = "Une salle de réunion prêtée le soir aux bénévoles du quartier W8P"
 GAP_A = "Carte dont le push se perd en route G1A"
 GAP_B = "Carte suivante qui révèle le trou G2B"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("resync")) as base:
-        yield base
 
 
 @pytest.fixture(scope="module")

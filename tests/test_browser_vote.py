@@ -4,14 +4,13 @@ The issue: two participants vote from two browser contexts, the projector's
 bars move without a reload, and the reveal shows the ranked results. Also the
 phase timer on the projector, and the screenshots of the vote's screens.
 """
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from live_server import first_facilitator, live_workshop, running_server
-from test_browser import LIVE, _context, _control_room, _join, _wait_live, chromium  # noqa: F401  (chromium is a fixture)
+from browser_kit import (LAPTOP, LIVE, PHONE, PROJECTOR, _context, _control_room, _join, _vote_rules,  # noqa: F401
+                         _wait_live, chromium, server, _shot, shots_dir)
+from live_server import first_facilitator, live_workshop
 
 pytestmark = pytest.mark.browser
 
@@ -21,12 +20,6 @@ IDEAS = [
     "Acheter local : référencer les ESAT dans nos achats",
     "Un kit d'accueil partagé pour les stagiaires en insertion",
 ]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("browser-vote")) as base:
-        yield base
 
 
 def _bar_width(page, card_id) -> float:
@@ -49,17 +42,10 @@ def test_two_participants_vote_and_the_projector_follows(chromium, server, tmp_p
 
     # The facilitator logs in, sets the vote's rules in the control room and opens it.
     fac_ctx, fac = _control_room(chromium, server, errors, workshop["id"])
-    panel = fac.locator("#votectl")
-    panel.locator("#title").fill("Quelles pistes pour 2027 ?")
-    panel.locator("#budget").fill("4")
-    panel.locator("#cap").fill("2")
-    panel.get_by_label("Les barres en direct").check()   # the default is the count only
-    panel.get_by_role("button", name="Enregistrer les règles").click()
-    expect(panel.locator(".badge")).to_have_text("En préparation")
+    panel = _vote_rules(fac, "Quelles pistes pour 2027 ?", budget=4, cap=2)
 
     # Nadia (on a phone) is already in the room when the vote opens: her ballot arrives by itself.
-    phone = {"viewport": {"width": 420, "height": 900}, "is_mobile": True, "has_touch": True}
-    nadia_ctx, nadia = _context(chromium, server, errors, **phone)
+    nadia_ctx, nadia = _context(chromium, server, errors, **PHONE)
     nadia.goto(f"/w/{code}")
     _join(nadia, "Nadia Haddad", "Tremplin Emploi Ain", "association")
     _wait_live(nadia)
@@ -75,7 +61,7 @@ def test_two_participants_vote_and_the_projector_follows(chromium, server, tmp_p
     fac.locator("#phasectl").get_by_role("button", name="Lancer").click()
 
     # The projector: the live tally takes the board's place, and the timer runs.
-    screen_ctx, screen = _context(chromium, server, errors, viewport={"width": 1920, "height": 1080})
+    screen_ctx, screen = _context(chromium, server, errors, **PROJECTOR)
     screen.goto(workshop["screen_link"])
     _wait_live(screen)
     expect(screen.locator("#screentally")).to_contain_text("Quelles pistes pour 2027 ?")
@@ -84,7 +70,7 @@ def test_two_participants_vote_and_the_projector_follows(chromium, server, tmp_p
     screen.evaluate("window.__marker = 1")
 
     # Julien joins from a laptop once the vote is open: his page comes with his ballot.
-    julien_ctx, julien = _context(chromium, server, errors, viewport={"width": 1280, "height": 900})
+    julien_ctx, julien = _context(chromium, server, errors, **LAPTOP)
     julien.goto(f"/w/{code}")
     _join(julien, "Julien Moreau", "Boulangeries Moreau", "company")
     _wait_live(julien)
@@ -122,11 +108,10 @@ def test_two_participants_vote_and_the_projector_follows(chromium, server, tmp_p
     expect(julien.locator("#results .bars")).to_have_count(0)
     expect(nadia.locator("#results .bars")).to_have_count(0)
 
-    shots = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
-    shots.mkdir(exist_ok=True)
+    shots = shots_dir(tmp_path)
     screen.wait_for_timeout(1000)   # the bars' slide
-    screen.screenshot(path=str(shots / "screen-vote-projector.png"))
-    nadia.screenshot(path=str(shots / "screen-vote-participant.png"), full_page=True)
+    _shot(screen, shots / "screen-vote-projector.png")
+    _shot(nadia, shots / "screen-vote-participant.png", full_page=True)
 
     # Close and reveal: everyone sees the ranking, the forum first.
     panel.get_by_role("button", name="Clore le vote").click()
@@ -143,7 +128,7 @@ def test_two_participants_vote_and_the_projector_follows(chromium, server, tmp_p
     fac.locator("#facresults").get_by_role("button", name="premières comme priorités").click()
     expect(nadia.locator("#priorities li")).to_have_count(2, timeout=LIVE)
     expect(nadia.locator("#priorities li").first).to_contain_text(IDEAS[0])
-    fac.screenshot(path=str(shots / "screen-vote-facilitator.png"), full_page=True)
+    _shot(fac, shots / "screen-vote-facilitator.png", full_page=True)
 
     assert errors == [], "JavaScript errors:\n" + "\n".join(errors)
     for ctx in (fac_ctx, screen_ctx, nadia_ctx, julien_ctx):

@@ -418,3 +418,11 @@ def test_cli_explains_what_it_cannot_do(app, rich, tmp_path, args, message):
     result = app.test_cli_runner().invoke(args=["export"] + [a.format(code=rich) for a in args] + ["-o", str(path)])
     assert result.exit_code != 0 and message in result.output
     assert not path.exists()
+
+
+def test_the_schema_names_every_template_and_card_kind():
+    """A template or card kind added to the app must be added to the published schema too."""
+    from aeh_workshop import vocab
+    workshop = SCHEMA["properties"]["workshop"]["properties"]
+    assert set(workshop["template"]["enum"]) == set(vocab.TEMPLATE_SETUP)
+    assert set(SCHEMA["$defs"]["card_kind"]["enum"]) == set(vocab.CARD_KINDS)
