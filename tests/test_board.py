@@ -75,6 +75,21 @@ def test_author_edits_and_deletes_own_card(app, live):
     assert resp.status_code == 200 and _cards(app, live["code"]) == []
 
 
+def test_editing_a_link_card_keeps_its_partner(app, live):
+    """The edit form shows the partner's name (not the Organisation object), so saving the
+    form unchanged keeps the link with the same partner."""
+    post_card(live["participant"], live["code"], kind="link", text="Mécénat de compétences",
+              partner="Boulangeries Moreau")
+    card_id = _cards(app, live["code"])[0]["id"]
+    form = live["participant"].get(f"/w/{live['code']}/cards/{card_id}/edit", htmx=True).get_data(as_text=True)
+    assert 'value="Boulangeries Moreau"' in form and "Organisation" not in form
+    resp = live["participant"].post(f"/w/{live['code']}/cards/{card_id}", htmx=True,
+                                    data={"kind": "link", "text": "Mécénat de compétences, depuis 2022",
+                                          "partner": "Boulangeries Moreau"})
+    assert resp.status_code == 200
+    assert _cards(app, live["code"])[0]["partner"] == "Boulangeries Moreau"
+
+
 def test_facilitator_edits_any_card(app, live):
     post_card(live["participant"], live["code"], text="Avec une faute d'ortografe")
     card_id = _cards(app, live["code"])[0]["id"]

@@ -69,7 +69,8 @@ class ActionForm(FlaskForm):
             SelectChoice(str(o.id), _clip(o.title) or str(_l("Offre commune sans titre"))) for o in links.offers]
         owners = [SelectChoice("", _l("Pas encore désigné·e"))]
         if me is not None:
-            owners.append(SelectChoice("me", _l("Moi (%(name)s)", name=me.display_name)))
+            # str(): a lazy string counts as safe HTML (__html__), and the name is the participant's own typing.
+            owners.append(SelectChoice("me", str(_l("Moi (%(name)s)", name=me.display_name))))
         owners += [SelectChoice(str(p.id), f"{p.display_name} — {p.organisation.name}") for p in participants]
         if current_owner is not None and not any(c.value == str(current_owner.id) for c in owners):
             owners.append(SelectChoice(str(current_owner.id), current_owner.display_name))

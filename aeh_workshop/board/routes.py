@@ -111,7 +111,9 @@ def edit(code, card_id):
         service.require_editable(workshop, who, card)
     except service.BoardError as exc:
         return _composer(workshop, who, CardForm(formdata=None, workshop=workshop), message=str(exc), status=409)
-    form = CardForm(obj=card, partner=card.partner.name if card.partner else "", workshop=workshop, card=card)
+    form = CardForm(obj=card, workshop=workshop, card=card)
+    # obj wins over keyword data in WTForms: card.partner is an Organisation, the field wants its name.
+    form.partner.data = card.partner.name if card.partner else ""
     return _composer(workshop, who, form, card=card)
 
 

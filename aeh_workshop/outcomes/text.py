@@ -15,7 +15,7 @@ from io import BytesIO, StringIO
 
 from .tables import Fields, Heading, Paragraph, Table, as_text, colon, neutralised
 
-MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&])")   # & too: "&lt;" typed must not show as "<"
 MD_LINE_START = re.compile(r"^(\s*)([#+=-])", re.MULTILINE)    # a heading, a list...
 MD_NUMBERED = re.compile(r"^(\s*\d+)\.", re.MULTILINE)           # ...or a numbered list
 
