@@ -94,10 +94,14 @@ def test_workshop_in_three_browsers(chromium, server, tmp_path):
     expect(screen.locator("#board")).not_to_contain_text(LITERAL, timeout=LIVE)
     expect(fac.locator("#modboard .card", has_text=LITERAL)).to_contain_text("masquée")
 
-    # Moving to the collect phase shows on every screen.
+    # Moving to the collect phase shows on every screen. The phase name is morphed in place, not
+    # replaced, so a screen reader hears the new phase through its aria-live.
+    nadia.locator("#phase .phase-name").evaluate("el => { el.__before = 1; }")
     fac.locator("#phasectl").get_by_role("button", name=re.compile("Collecte")).click()
     expect(screen.locator("#phase .phase-name")).to_have_text("Collecte", timeout=LIVE)
     expect(nadia.locator("#phase .phase-name")).to_have_text("Collecte", timeout=LIVE)
+    assert nadia.locator("#phase .phase-name").evaluate("el => el.__before") == 1, "the phase name was replaced"
+    assert nadia.locator("#phase .phase-name").get_attribute("aria-live") == "polite"
 
     # A second participant, from a company, and a board worth a screenshot.
     julien_ctx, julien = _context(chromium, server, errors, **PHONE)

@@ -14,7 +14,8 @@ bp = Blueprint("workshops", __name__, url_prefix="/workshops")
 
 @bp.record_once
 def _regions(state):
-    realtime.register_region(state.app, "phase", access.EVERYONE, _render_phase)
+    # Morphed, not replaced: the phase name stays the same element, so its aria-live announces a new phase.
+    realtime.register_region(state.app, "phase", access.EVERYONE, _render_phase, swap="outerMorph")
     realtime.register_region(state.app, "phasectl", access.FAC, _render_phasectl)
 
 
