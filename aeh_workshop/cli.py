@@ -111,9 +111,29 @@ def export(code, fmt, output, lang, number):
                f"{which}.", err=output == "-")
 
 
+@click.command("purge")
+@click.option("--days", type=click.IntRange(min=1, max=36_500), metavar="N",
+              help="Durée de conservation en jours / retention in days (défaut / default: RETENTION_DAYS).")
+@click.option("--dry-run", is_flag=True, help="Compter sans rien modifier / count, change nothing.")
+@with_appcontext
+def purge(days, dry_run):
+    """Anonymise the participants of workshops closed longer ago than the retention period."""
+    from . import privacy
+    ensure_schema()
+    days = days or privacy.retention_days()
+    if days < 1:
+        raise click.ClickException("RETENTION_DAYS doit valoir au moins 1 / must be at least 1.")
+    done = privacy.purge(days, dry_run=dry_run)
+    verb = "seraient anonymisé·es / would be anonymised" if dry_run else "anonymisé·es / anonymised"
+    click.echo(f"Ateliers clos depuis plus de {days} jours / workshops closed more than {days} days ago: "
+               f"{done.workshops} ; participant·es {verb}: {done.participants} ; "
+               f"versions figées nettoyées / frozen versions scrubbed: {0 if dry_run else done.versions}.")
+
+
 def init_app(app) -> None:
     app.cli.add_command(facilitator)
     app.cli.add_command(demo)
     app.cli.add_command(export)
+    app.cli.add_command(purge)
     from .partners.cli import partners
     app.cli.add_command(partners)

@@ -1,6 +1,7 @@
 """Defaults, then the environment, then the test config: the last word wins."""
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 LANGUAGES = ("fr", "en")
@@ -63,6 +64,10 @@ def load(app, test_config=None):
         PASSWORD_HASH_METHOD="scrypt",
         TRUSTED_PROXIES=0,
         EXPORT_CACHE_DIR=str(instance / "exports"),   # frozen versions' downloads, rendered once
+        # `flask --app app purge` anonymises the participants of workshops closed longer ago.
+        RETENTION_DAYS=365,
+        # Flask-Login's default is a year: a remember-me cookie left on a shared computer lasts a month.
+        REMEMBER_COOKIE_DURATION=timedelta(days=30),
     )
     env = os.environ
     if env.get("DATABASE_URL"):
@@ -70,7 +75,7 @@ def load(app, test_config=None):
     for key in ("REDIS_URL", "SECRET_KEY", "PUBLIC_URL", "EXPORT_CACHE_DIR"):
         if env.get(key):
             app.config[key] = env[key]
-    for key in ("REALTIME_COALESCE_MS", "TRUSTED_PROXIES"):
+    for key in ("REALTIME_COALESCE_MS", "TRUSTED_PROXIES", "RETENTION_DAYS"):
         if env.get(key):
             app.config[key] = int(env[key])
     if test_config:

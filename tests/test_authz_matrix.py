@@ -29,6 +29,7 @@ empty data; refused = 401/403, or 302 to /login; "gone" = 404 for everybody):
     nobody       refused    refused   refused   refused   refused  (a wrong screen key)
     not_author_or_404  as not_author, but pA may get 404 (another organisation's "brings" section)
     map_into_a   refused    refused   refused   noop      ok       (map -> A's vote / plan: fX gets an answer, A unchanged)
+    self_only    noop       ok        noop      noop      noop     (leaving A: only pA's own departure writes)
     cross        no         no        no        no        no       (B's code with A's card/action/offer/vote ids:
                                                                    refused or 404, and nothing written)
 
@@ -71,6 +72,8 @@ EXPECT = {
     # B's URL aimed at A's objects: nobody gets through (refused, or 404 for B's own members)
     "not_author_or_404": dict(anonymous=REFUSED, pA=(REFUSED, GONE), pB=REFUSED, fX=REFUSED, fA=OK),
     "cross":       {v: (REFUSED, GONE) for v in ("anonymous", "pA", "pB", "fX", "fA")},
+    # leaving: only one's own departure; anyone else gets an answer and changes nothing
+    "self_only":   dict(anonymous="noop", pA=OK, pB="noop", fX="noop", fA="noop"),
 }
 
 # endpoint -> access class. Every endpoint of the app must be here.
@@ -87,6 +90,7 @@ ACCESS = {
     # joining
     "participants.join_by_code": "join", "participants.page": "join",
     "participants.join": "join", "participants.rejoin": "join",
+    "participants.leave": "self_only",
     # workshop members (participant or facilitator of A)
     "board.composer": "member", "board.create": "member",
     "offers.create": "member", "offers.edit_section": "member", "offers.save_section": "member",

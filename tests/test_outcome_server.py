@@ -28,7 +28,7 @@ def test_a_closed_workshops_pdf_and_xlsx_download_from_the_real_server(tmp_path)
 
         again = fac.get(f"/workshops/{wid}/outcome/v1/download/pdf")
         assert again.content == pdf.content
-        assert len(list((tmp_path / "exports").glob("*.bin"))) == 1
+        assert len(list((tmp_path / "exports" / code).glob("*.bin"))) == 1   # one folder per workshop
 
         xlsx = fac.get(f"/workshops/{wid}/outcome/current/download/xlsx")
         assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"

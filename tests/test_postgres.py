@@ -165,3 +165,50 @@ def test_the_partnership_map_on_postgresql(pg_app):
         assert len(service.entries(structure, service.Filters(q="PLASTURGIE"))) == 3
         merges.undo(structure, record.id)
         assert dict(db.session.execute(db.select(MapEntry.id, MapEntry.partner_id)).all()) == before
+
+
+def test_leaving_and_purging_on_postgresql(pg_app):
+    """Leaving relies on the database's ON DELETE rules (dots go, actions lose their owner); the
+    purge anonymises a long-closed workshop: both on PostgreSQL too."""
+    from datetime import timedelta
+
+    from aeh_workshop.accounts.service import create_facilitator
+    from aeh_workshop.models import Action, Dot, Outcome, Participant, Vote, utcnow
+    from aeh_workshop.workshops import service
+    with pg_app.app_context():
+        owner = create_facilitator("pg@example.org", "motdepasse-solide")
+        running, old = (service.create(owner, title, "", "practice_exchange") for title in ("En cours", "Ancien"))
+        running.status = old.status = "live"
+        db.session.commit()
+        ids = {"running": (running.join_code, running.id), "old": (old.join_code, old.id)}
+    people = {}
+    for label, (code, _wid) in ids.items():
+        people[label] = pg_app.test_client()
+        assert people[label].post(f"/w/{code}/join", data={"display_name": f"Élodie {label}", "organisation": "Mairie",
+                                                           "kind": "public"}).status_code == 302
+        assert post_card(people[label], code, text=f"Carte {label}").status_code == 200
+    with pg_app.app_context():
+        code, wid = ids["running"]
+        elodie = db.session.scalar(db.select(Participant).filter_by(workshop_id=wid))
+        card = db.session.scalar(db.select(Card).filter_by(workshop_id=wid))
+        vote = Vote(workshop_id=wid, status="open")
+        db.session.add(vote)
+        db.session.flush()
+        db.session.add_all([Dot(vote_id=vote.id, participant_id=elodie.id, card_id=card.id, dots=2),
+                            Action(workshop_id=wid, title="Suivre", owner_id=elodie.id, validated=True)])
+        db.session.commit()
+    assert people["running"].post(f"/w/{ids['running'][0]}/leave").status_code == 302
+    with pg_app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Participant.id)).filter_by(workshop_id=wid)) == 0
+        assert db.session.scalar(db.select(db.func.count(Dot.id))) == 0
+        assert db.session.scalar(db.select(Action.owner_id).filter_by(workshop_id=wid)) is None
+        old = db.session.get(Workshop, ids["old"][1])
+        service.set_status(old, "closed")
+        old.closed_at = utcnow() - timedelta(days=400)
+        db.session.commit()
+    result = pg_app.test_cli_runner().invoke(args=["purge"])
+    assert result.exit_code == 0 and "anonymised: 1" in result.output, result.output
+    with pg_app.app_context():
+        assert db.session.scalar(db.select(Participant.display_name).filter_by(workshop_id=ids["old"][1])) == ""
+        snapshot = db.session.scalar(db.select(Outcome.snapshot).filter_by(workshop_id=ids["old"][1]))
+        assert "Élodie" not in str(snapshot) and "Carte old" in str(snapshot)

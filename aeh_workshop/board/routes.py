@@ -33,7 +33,8 @@ def _card_context(workshop, moderate: bool) -> dict:
         "cards_url": url_for("board.create", code=workshop.join_code),
         "t": {"edit": _("Modifier"), "delete": _("Supprimer"), "confirm": _("Supprimer cette carte ?"),
               "hide": _("Masquer"), "restore": _("Rétablir"), "hidden": _("masquée"), "with": _("avec"),
-              "room": _("Animation"), "cluster": _("Regroupement"), "loose": _("— sans regroupement —")},
+              "room": _("Animation"), "anonymous": _("Participant·e anonyme"), "cluster": _("Regroupement"),
+              "loose": _("— sans regroupement —")},
     }
 
 

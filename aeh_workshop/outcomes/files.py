@@ -5,7 +5,7 @@ every socket of the workshop: rendering on the event loop would freeze the
 projector and every vote meanwhile. So rendering runs in gevent's thread pool
 (the loop keeps its turn at the interpreter), and a frozen version, which never
 changes, is rendered once per format and language and then served from
-EXPORT_CACHE_DIR (instance/exports/ by default).
+EXPORT_CACHE_DIR (instance/exports/<join code>/ by default).
 """
 import hashlib
 import os
@@ -32,7 +32,7 @@ def export(snapshot: dict, fmt: str, lang: str, share_url: str | None) -> export
 
     if snapshot.get("provisional") or not snapshot.get("version"):
         return _off_loop(render)
-    folder = Path(app.config["EXPORT_CACHE_DIR"])
+    folder = cache_folder(snapshot["workshop"]["code"])
     # The share link's path, not its host: without PUBLIC_URL the host comes from the
     # request, and anyone could otherwise fill the disk and the CPU by varying it.
     key = hashlib.sha256("\x00".join(
@@ -46,6 +46,11 @@ def export(snapshot: dict, fmt: str, lang: str, share_url: str | None) -> export
     _write_atomically(data, result.data)
     _write_atomically(name, result.filename.encode())
     return result
+
+
+def cache_folder(code: str) -> Path:
+    """One folder per workshop, so that anonymising a workshop can delete its cached files."""
+    return Path(current_app.config["EXPORT_CACHE_DIR"]) / "".join(ch for ch in code if ch.isalnum())
 
 
 def _write_atomically(path: Path, content: bytes) -> None:

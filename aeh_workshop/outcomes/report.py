@@ -94,7 +94,7 @@ def _by_organisation(participants: list[dict], labels: dict) -> list[dict]:
     for person in participants:
         name = person.get("organisation") or ""
         group = groups.setdefault(name.casefold(), {"name": name, "kind": person.get("kind"), "people": []})
-        group["people"].append(person.get("name") or "")
+        group["people"].append(person.get("name") or _("anonyme"))
     for group in groups.values():
         group["kind_label"] = labels["participant_kinds"].get(group["kind"], group["kind"] or "")
     return [groups[key] for key in sorted(groups)]

@@ -144,7 +144,7 @@ class OutcomeView:
 
     def participants(self) -> Table:
         return Table("participants", _("Participant·es"), [_("Nom"), _("Structure"), _("Type de structure")],
-                     [[p["name"], p["organisation"], self.label("people", p["kind"])]
+                     [[p["name"] or _("anonyme"), p["organisation"], self.label("people", p["kind"])]
                       for p in self.snap["participants"]],
                      _("Personne n'a rejoint l'atelier."))
 

@@ -21,3 +21,7 @@ class RejoinForm(FlaskForm):
     display_name = StringField(_l("Votre prénom ou nom"), validators=[DataRequired(), Length(max=80)])
     pin = StringField(_l("Code personnel"), validators=[
         DataRequired(), Regexp(r"^\s*\d{6}\s*$", message=_l("Le code personnel a 6 chiffres."))])
+
+
+class LeaveForm(FlaskForm):
+    """Leaving a workshop: no field, the CSRF token is the point."""

@@ -1,13 +1,13 @@
 """Joining by code, the participant's page, coming back with a PIN."""
-from flask import Blueprint, abort, current_app, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 
-from .. import access, guard, realtime
+from .. import access, guard, privacy, realtime
 from ..board.forms import CardForm
 from ..extensions import limiter
 from ..workshops.service import by_code, by_code_or_404
 from . import service
-from .forms import CodeForm, JoinForm, RejoinForm
+from .forms import CodeForm, JoinForm, LeaveForm, RejoinForm
 
 bp = Blueprint("participants", __name__)
 
@@ -48,7 +48,7 @@ def page(code):
     if participant is None:
         return _join_page(workshop, JoinForm(), RejoinForm())
     return render_template("participants/page.html", workshop=workshop, participant=participant,
-                           pin=session.pop("pin", None), form=CardForm())
+                           pin=session.pop("pin", None), form=CardForm(), leave_form=LeaveForm())
 
 
 @bp.post("/w/<code>/join")
@@ -79,6 +79,23 @@ def rejoin(code):
         guard.count_failure()
         form.pin.errors.append(_("Nom ou code personnel incorrect."))
     return _join_page(workshop, JoinForm(formdata=None), form), 422
+
+
+@bp.post("/w/<code>/leave")
+def leave(code):
+    """Leave the workshop: one's cards and votes removed while it runs, one's name once it is closed."""
+    workshop = by_code_or_404(code)
+    participant = access.current_participant(workshop)
+    if participant is None:   # left already (a second click), or never joined here: nothing to do
+        return redirect(url_for("participants.page", code=workshop.join_code))
+    if not LeaveForm().validate_on_submit():
+        abort(400)
+    if privacy.leave(workshop, participant) == "removed":
+        flash(_("Vous avez quitté l'atelier : vos cartes et vos gommettes ont été supprimées."), "success")
+    else:
+        flash(_("Vous avez quitté l'atelier : votre nom a été retiré de ses résultats, qui restent anonymes."),
+              "success")
+    return redirect(url_for("participants.page", code=workshop.join_code))
 
 
 def _join_page(workshop, join_form, rejoin_form):
