@@ -64,6 +64,7 @@ def create_app(test_config=None):
                       # A page of another site may not open a socket with the visitor's cookies.
                       cors_allowed_origins=same_site_origin(app.config["PUBLIC_URL"],
                                                             app.config["TRUSTED_PROXIES"]))
+    realtime.refuse_reserved_events(socketio.server)
     app.before_request(_remember_language)
     app.context_processor(_template_globals)
     from . import vocab
@@ -85,6 +86,15 @@ class UploadAwareRequest(Request):
     def max_content_length(self) -> int | None:
         view = current_app.view_functions.get(self.endpoint) if self.endpoint else None
         return getattr(view, "max_upload", None) or super().max_content_length
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        # A multipart part without a name comes as the key None, on which Flask-WTF's CSRF
+        # check calls .endswith(): a 500 on any POST. Such parts are dropped.
+        for name in ("form", "files"):
+            data = self.__dict__.get(name)
+            if data is not None and None in data:
+                self.__dict__[name] = type(data)((k, v) for k, v in data.items(multi=True) if k is not None)
 
 
 class IdConverter(IntegerConverter):

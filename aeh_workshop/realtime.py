@@ -180,6 +180,24 @@ def init_app(app) -> None:
     app.extensions["realtime"] = Realtime(app)
 
 
+RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconnecting"})
+
+
+def refuse_reserved_events(server) -> None:
+    """The Socket.IO protocol forbids a client to emit "connect" or "disconnect", but
+    python-socketio would dispatch `42["disconnect"]` to on_disconnect (forgetting the
+    socket's workshop and event budget while it stays connected) and `42["connect"]` to
+    on_connect (a query and a hello each time, unthrottled). Such events are dropped."""
+    handle = server._handle_event
+
+    def _handle_event(eio_sid, namespace, id, data):
+        if data and data[0] in RESERVED_EVENTS:
+            return None
+        return handle(eio_sid, namespace, id, data)
+
+    server._handle_event = _handle_event
+
+
 def register_region(app, name: str, audience: str, render, swap: str = "outerHTML") -> None:
     """A region re-rendered whole: render(workshop) -> HTML whose root has id=name."""
     app.extensions["realtime"].register(name, audience, render, swap=swap)
