@@ -1,7 +1,7 @@
 """AEH Atelier: live workshops where companies and associations work together."""
 from pathlib import Path
 
-from flask import Flask, Request, current_app, has_request_context, request, session
+from flask import Flask, Request, abort, current_app, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -65,6 +65,7 @@ def create_app(test_config=None):
                       cors_allowed_origins=same_site_origin(app.config["PUBLIC_URL"],
                                                             app.config["TRUSTED_PROXIES"]))
     realtime.refuse_reserved_events(socketio.server)
+    app.before_request(_forms_only)
     app.before_request(_remember_language)
     app.context_processor(_template_globals)
     from . import vocab
@@ -113,6 +114,14 @@ def _select_locale():
     if getattr(current_user, "is_authenticated", False):
         return current_user.locale
     return config.LANGUAGES[0]
+
+
+def _forms_only():
+    """Every write of the app is a form: a JSON body is refused before any view runs (Flask-WTF
+    would otherwise parse it when a view builds a blank form after its write, and a broken one
+    turned a done write into a 400)."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.is_json:
+        abort(415)
 
 
 def _remember_language():

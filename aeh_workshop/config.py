@@ -64,6 +64,7 @@ def load(app, test_config=None):
         PASSWORD_HASH_METHOD="scrypt",
         TRUSTED_PROXIES=0,
         EXPORT_CACHE_DIR=str(instance / "exports"),   # frozen versions' downloads, rendered once
+        IMPORT_DIR=str(instance / "imports"),         # map files uploaded, waiting for confirmation (a day at most)
         # `flask --app app purge` anonymises the participants of workshops closed longer ago.
         RETENTION_DAYS=365,
         # Flask-Login's default is a year: a remember-me cookie left on a shared computer lasts a month.
@@ -72,7 +73,7 @@ def load(app, test_config=None):
     env = os.environ
     if env.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(env["DATABASE_URL"])
-    for key in ("REDIS_URL", "SECRET_KEY", "PUBLIC_URL", "EXPORT_CACHE_DIR"):
+    for key in ("REDIS_URL", "SECRET_KEY", "PUBLIC_URL", "EXPORT_CACHE_DIR", "IMPORT_DIR"):
         if env.get(key):
             app.config[key] = env[key]
     for key in ("REALTIME_COALESCE_MS", "TRUSTED_PROXIES", "RETENTION_DAYS"):

@@ -2,6 +2,7 @@
 clients that send the CSRF token like htmx does, and small factories."""
 import re
 import shutil
+import tempfile
 
 import pytest
 from flask.testing import FlaskClient
@@ -32,10 +33,14 @@ class Client(FlaskClient):
         return TOKEN.search(page).group(1)
 
 
+# Map files uploaded by the tests: out of the checkout's instance/ folder.
+TEST_IMPORTS = tempfile.mkdtemp(prefix="aeh-test-imports-")
+
+
 def config_for(db_uri, **extra):
     return {"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": db_uri,
             "REDIS_URL": None, "RATELIMIT_STORAGE_URI": "memory://", "REALTIME_COALESCE_MS": 0,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **extra}
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "IMPORT_DIR": TEST_IMPORTS, **extra}
 
 
 @pytest.fixture(scope="session")

@@ -90,6 +90,20 @@ def test_editing_a_link_card_keeps_its_partner(app, live):
     assert _cards(app, live["code"])[0]["partner"] == "Boulangeries Moreau"
 
 
+def test_a_json_body_is_refused_before_any_write(app, live):
+    """Found by the fuzzing: deleting a cluster with a broken JSON body deleted it, then failed
+    with a 400 while building the blank form. A JSON body is refused before the view runs."""
+    assert live["fac"].post(f"/w/{live['code']}/clusters", data={"name": "Emploi"}, htmx=True).status_code == 200
+    with app.app_context():
+        from aeh_workshop.models import Cluster
+        cluster_id = db.session.scalar(db.select(Cluster.id))
+    resp = live["fac"].post(f"/w/{live['code']}/clusters/{cluster_id}/delete", data=b"text=%ZZ",
+                            content_type="application/json", htmx=True)
+    assert resp.status_code == 415 and "Seuls les formulaires" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Cluster, cluster_id) is not None
+
+
 def test_facilitator_edits_any_card(app, live):
     post_card(live["participant"], live["code"], text="Avec une faute d'ortografe")
     card_id = _cards(app, live["code"])[0]["id"]

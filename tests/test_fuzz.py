@@ -348,7 +348,7 @@ def pending_import(world):
     uploads in instance/imports: the files this module leaves there are removed."""
     from pathlib import Path
     app, ids = world["app"], world["ids"]
-    folder = Path(app.instance_path) / "imports"
+    folder = Path(app.config["IMPORT_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     client = _client(world, "fA")
     resp = client.post(f"/structures/{ids['structure_id']}/import",

@@ -213,5 +213,5 @@ def delete_cluster(code, cluster_id):
         service.delete_cluster(workshop, cluster_id)
     except service.BoardError as exc:
         return error_flash(str(exc), 409)
-    html = render_template("board/_clusters.html", workshop=workshop, cluster_form=ClusterForm())
+    html = render_template("board/_clusters.html", workshop=workshop, cluster_form=ClusterForm(formdata=None))
     return html + realtime.partial("modboard", _render_modboard(workshop))

@@ -96,6 +96,11 @@ def too_large(_exc):
     return _error(413, _("Envoi trop volumineux"), _("Ce que vous avez envoyé est trop volumineux."))
 
 
+@bp.app_errorhandler(415)
+def unsupported(_exc):
+    return _error(415, _("Envoi non pris en charge"), _("Seuls les formulaires de l'application sont acceptés."))
+
+
 @bp.app_errorhandler(429)
 def too_many(_exc):
     return _error(429, _("Trop de tentatives"),

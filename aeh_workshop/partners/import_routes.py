@@ -21,7 +21,7 @@ PREVIEW_ROWS = 50
 
 
 def _upload_dir() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
+    folder = Path(current_app.config["IMPORT_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
