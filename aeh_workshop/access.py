@@ -15,17 +15,32 @@ EVERYONE, SCREEN, FAC = "all", "screen", "fac"
 
 def remember_participant(participant: Participant) -> None:
     known = dict(session.get("participants", {}))
-    known[str(participant.workshop_id)] = participant.id
+    known[str(participant.workshop_id)] = [participant.id, _stamp(participant)]
     session["participants"] = known
     session.permanent = True
 
 
 def current_participant(workshop: Workshop) -> Participant | None:
-    participant_id = session.get("participants", {}).get(str(workshop.id))
-    if participant_id is None:
+    remembered = session.get("participants", {}).get(str(workshop.id))
+    if remembered is None:
+        return None
+    # [id, stamp]; a bare id from a session made before stamps existed is still honoured.
+    participant_id, stamp = remembered if isinstance(remembered, list) and len(remembered) == 2 else (remembered, None)
+    if not isinstance(participant_id, int):
         return None
     participant = db.session.get(Participant, participant_id)
-    return participant if participant and participant.workshop_id == workshop.id else None
+    # One who left has no PIN any more (or no row: SQLite may give the id to the next person
+    # joining, whose PIN hash differs): any browser still holding them is a stranger.
+    if participant is None or participant.workshop_id != workshop.id or not participant.pin_hash:
+        return None
+    if stamp is not None and stamp != _stamp(participant):
+        return None
+    return participant
+
+
+def _stamp(participant: Participant) -> str:
+    """The end of the participant's salted PIN hash: tells this row from a later one with its id."""
+    return participant.pin_hash[-12:]
 
 
 def participant_or_403(workshop: Workshop) -> Participant:

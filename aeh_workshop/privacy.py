@@ -17,23 +17,31 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from . import realtime
 from .extensions import db
-from .models import Action, Card, Outcome, Participant, Workshop, touch, utcnow
+from .models import (Action, Card, Diagnostic, Dot, JointOffer, MapEntry, OfferSection, Outcome, Participant,
+                     Workshop, touch, utcnow)
 
 ANONYMOUS = ""     # an anonymised participant's display name
 # Everything that may show a departing participant's cards, dots, name or actions.
 REGIONS = ("board", "modboard", "count", "roster", "votebox", "results", "screentally", "facresults",
-           "priorities", "offers", "actions", "actionsctl", "screenactions", "outcomectl")
+           "priorities", "offers", "actions", "actionsctl", "screenactions", "outcomectl", "diaglist")
 
 
 def leave(workshop: Workshop, participant: Participant) -> str:
-    """The participant leaves: "removed" while the workshop runs, "anonymised" once closed."""
+    """The participant leaves: "removed" while the workshop runs (cards, dots and row deleted),
+    "anonymised" once closed (the row stays, nameless and without a PIN). Either way the name
+    goes from everywhere it was copied, earlier frozen versions included (a workshop closed,
+    reopened, then left). Another browser still holding the participant is a stranger since
+    (access.current_participant checks the row's PIN hash, so a reused id is not theirs)."""
+    # The participant's row first, as a dot's transaction locks it (votes.service._lock).
+    db.session.execute(db.select(Participant.id).filter_by(id=participant.id).with_for_update())
+    _anonymise(workshop, [participant], clear_free_owners=False)
     if workshop.is_open:
+        db.session.execute(db.delete(Dot).where(Dot.participant_id == participant.id))
         db.session.execute(db.delete(Card).where(Card.author_id == participant.id))
-        # Dots go with the row (ON DELETE CASCADE); actions, offers and cards lose the link (SET NULL).
+        db.session.flush()
         db.session.execute(db.delete(Participant).where(Participant.id == participant.id))
         outcome = "removed"
     else:
-        _anonymise(workshop, [participant], clear_free_owners=False)
         outcome = "anonymised"
     touch(workshop)
     db.session.commit()
@@ -50,6 +58,10 @@ def forget(workshop: Workshop) -> None:
         session["participants"] = known
 
 
+def is_anonymised(participant: Participant) -> bool:
+    return participant.display_name == ANONYMOUS and not participant.pin_hash
+
+
 @dataclass
 class Purged:
     workshops: int = 0
@@ -62,40 +74,55 @@ def purge(days: int, dry_run: bool = False) -> Purged:
     nothing). One transaction per workshop; `dry_run` counts without writing."""
     cutoff = utcnow() - timedelta(days=days)
     done = Purged()
-    workshops = db.session.scalars(db.select(Workshop).where(
+    expired = db.session.scalars(db.select(Workshop.id).where(
         Workshop.status == "closed", Workshop.closed_at.is_not(None), Workshop.closed_at < cutoff)
         .order_by(Workshop.id)).all()
-    for workshop in workshops:
-        people = [p for p in workshop.participants if p.display_name != ANONYMOUS or p.pin_hash]
+    for workshop_id in expired:
+        # Re-read under a lock: a facilitator may have reopened it since the list was made.
+        workshop = db.session.scalar(db.select(Workshop).filter_by(id=workshop_id).with_for_update())
+        if workshop.status != "closed" or workshop.closed_at is None or workshop.closed_at >= cutoff:
+            db.session.rollback()
+            continue
+        people = [p for p in workshop.participants if not is_anonymised(p)]
         free_owners = db.session.scalar(db.select(db.func.count(Action.id)).where(
             Action.workshop_id == workshop.id, Action.owner_name != ""))
-        if not people and not free_owners:
-            continue
-        done.workshops += 1
-        done.participants += len(people)
-        done.versions += db.session.scalar(db.select(db.func.count(Outcome.id)).filter_by(workshop_id=workshop.id))
+        if people or free_owners:
+            done.workshops += 1
+            done.participants += len(people)
+            done.versions += db.session.scalar(
+                db.select(db.func.count(Outcome.id)).filter_by(workshop_id=workshop.id))
+            if not dry_run:
+                _anonymise(workshop, people, clear_free_owners=True)
         if dry_run:
+            db.session.rollback()
             continue
-        _anonymise(workshop, people, clear_free_owners=True)
         db.session.commit()
-        clear_exports(workshop)
-    if dry_run:
-        db.session.rollback()
+        clear_exports(workshop)     # every expired workshop, each time: a failed deletion is retried
     return done
 
 
 def _anonymise(workshop: Workshop, people: list[Participant], clear_free_owners: bool) -> None:
-    """No name, no PIN; the frozen versions no longer hold the names (nor, for a purge, the
-    names typed as action owners). Organisations and kinds stay: they are not people."""
+    """No name, no PIN; nor anywhere the name was copied: the frozen versions, action owners
+    typed by hand, map entries' holders, diagnostics' respondents, offer sections' last
+    editors (for a purge, every name typed as an action owner too). Organisations and kinds
+    stay: they are not people. A homonym in the same workshop loses the name too: safer."""
     names = {p.display_name for p in people if p.display_name}
     for person in people:
         person.display_name = ANONYMOUS
         person.pin_hash = ""        # nobody can come back as them
+    owners = Action.workshop_id == workshop.id
     if clear_free_owners:
-        actions = db.session.scalars(db.select(Action).where(Action.workshop_id == workshop.id)).all()
-        names |= {a.owner_name for a in actions if a.owner_name}
-        for action in actions:
-            action.owner_name = ""
+        names |= set(db.session.scalars(db.select(Action.owner_name).where(owners, Action.owner_name != "")))
+    if not names:
+        return
+    db.session.execute(db.update(Action).where(owners, Action.owner_name.in_(names)).values(owner_name=""))
+    db.session.execute(db.update(MapEntry).where(MapEntry.source_workshop_id == workshop.id,
+                                                 MapEntry.holder.in_(names)).values(holder=""))
+    db.session.execute(db.update(Diagnostic).where(Diagnostic.workshop_id == workshop.id,
+                                                   Diagnostic.respondent.in_(names)).values(respondent=""))
+    offers = db.select(JointOffer.id).where(JointOffer.workshop_id == workshop.id)
+    db.session.execute(db.update(OfferSection).where(OfferSection.offer_id.in_(offers),
+                                                     OfferSection.updated_by.in_(names)).values(updated_by=""))
     for outcome in db.session.scalars(db.select(Outcome).filter_by(workshop_id=workshop.id)):
         outcome.snapshot = scrub(outcome.snapshot, names, every_owner=clear_free_owners)
         flag_modified(outcome, "snapshot")

@@ -275,3 +275,55 @@ def test_the_privacy_page_gives_the_retention_and_how_to_leave(client, app):
     page = client.get("/privacy").get_data(as_text=True)
     assert "180 jours après la clôture" in page, page[page.find("Combien"):][:600]
     assert "« Quitter l'atelier »" in page
+
+
+# ------------------------------------------------------------------ found in review
+
+def test_leaving_after_a_reopen_scrubs_the_earlier_frozen_versions(room):
+    room.card(room.nadia, "Carte d'avant la réouverture")
+    room.close()
+    assert room.fac.post(f"/workshops/{room.id}/status", data={"status": "live"}, htmx=True).status_code == 200
+    assert room.leave(room.nadia).status_code == 302
+    (v1,) = room.snapshots()
+    assert NADIA not in json.dumps(v1, ensure_ascii=False) and JULIEN in json.dumps(v1, ensure_ascii=False)
+
+
+def test_a_browser_still_holding_someone_who_left_is_a_stranger_even_if_the_id_comes_back(room, app, join_as):
+    """SQLite gives the highest deleted id to the next person joining: Julien (the last to join)
+    leaves, Zoé joins with his id; his phone, still holding his session, must not become Zoé."""
+    phone = app.test_client()
+    with room.julien.session_transaction() as his, phone.session_transaction() as copy:
+        copy.update(his)
+    with app.app_context():
+        julien_id = db.session.scalar(db.select(Participant.id).filter_by(display_name=JULIEN))
+    assert room.leave(room.julien).status_code == 302
+    join_as(room.code, name="Zoé Martin", organisation="Mairie de Gex", kind="public")
+    with app.app_context():
+        zoe_id = db.session.scalar(db.select(Participant.id).filter_by(display_name="Zoé Martin"))
+    page = phone.get(f"/w/{room.code}").get_data(as_text=True)
+    assert "Zoé Martin" not in page and "Rejoindre l'atelier" in page, (julien_id, zoe_id)
+    assert post_card(phone, room.code, text="Au nom de qui ?").status_code == 403
+
+
+def test_the_name_goes_from_the_copies_made_of_it(room):
+    """Map entries' holders, diagnostics' respondents and offer sections' last editors hold a copy
+    of the participant's name."""
+    from aeh_workshop.models import Diagnostic, JointOffer, MapEntry, OfferSection, Organisation, Structure
+    with room.app.app_context():
+        org = db.session.scalar(db.select(Organisation).filter_by(name="Tremplin Emploi Ain"))
+        structure = Structure(name="Tremplin Emploi Ain", key="tremplin emploi ain")
+        offer = JointOffer(workshop_id=room.id)
+        db.session.add_all([structure, offer])
+        db.session.flush()
+        db.session.add_all([
+            MapEntry(structure_id=structure.id, partner_id=org.id, holder=NADIA, source="workshop",
+                     source_workshop_id=room.id),
+            Diagnostic(organisation_id=org.id, year=2026, workshop_id=room.id, respondent=NADIA),
+            OfferSection(offer_id=offer.id, key="need", updated_by=NADIA)])
+        db.session.commit()
+    room.close()
+    room.leave(room.nadia)
+    with room.app.app_context():
+        assert db.session.scalar(db.select(MapEntry.holder)) == ""
+        assert db.session.scalar(db.select(Diagnostic.respondent)) == ""
+        assert db.session.scalar(db.select(OfferSection.updated_by)) == ""

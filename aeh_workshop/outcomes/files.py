@@ -8,6 +8,7 @@ changes, is rendered once per format and language and then served from
 EXPORT_CACHE_DIR (instance/exports/<join code>/ by default).
 """
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -35,9 +36,12 @@ def export(snapshot: dict, fmt: str, lang: str, share_url: str | None) -> export
     folder = cache_folder(snapshot["workshop"]["code"])
     # The share link's path, not its host: without PUBLIC_URL the host comes from the
     # request, and anyone could otherwise fill the disk and the CPU by varying it.
+    # The snapshot's content too: one anonymised since (privacy.py) never meets its old files,
+    # even one a download still rendering wrote after the folder was cleared.
+    content = hashlib.sha256(json.dumps(snapshot, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     key = hashlib.sha256("\x00".join(
         (snapshot["workshop"]["code"], str(snapshot["version"]), snapshot["frozen_at"], fmt, lang,
-         urlsplit(share_url or "").path)).encode()).hexdigest()[:32]
+         urlsplit(share_url or "").path, content)).encode()).hexdigest()[:32]
     data, name = folder / f"{key}.bin", folder / f"{key}.name"
     if data.exists() and name.exists():
         return exports.Export(name.read_text(encoding="utf-8"), exports.FORMATS[fmt][1], data.read_bytes())

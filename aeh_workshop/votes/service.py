@@ -209,12 +209,17 @@ def _lock(workshop: Workshop, vote: Vote, participant: Participant, card_id: int
     Returns the vote and workshop re-read under the lock.
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(db.select(Participant.id).filter_by(id=participant.id).with_for_update(key_share=True))
+        if db.session.execute(db.select(Participant.id).filter_by(id=participant.id)
+                              .with_for_update(key_share=True)).first() is None:
+            raise VoteError(_("Vous avez quitté l'atelier."))    # left meanwhile, from another device
         db.session.execute(db.select(Vote.id).filter_by(id=vote.id).with_for_update(read=True))
         # The dot row's foreign key will share-lock the card: take that lock now,
         # before the workshop's, in the order a card's deletion takes them.
         db.session.execute(db.select(Card.id).filter_by(id=card_id).with_for_update(read=True, key_share=True))
     touch(workshop)
+    if db.session.get_bind().dialect.name != "postgresql" and \
+            db.session.scalar(db.select(Participant.id).filter_by(id=participant.id)) is None:
+        raise VoteError(_("Vous avez quitté l'atelier."))        # (SQLite: now under the write lock)
     fresh = db.session.scalar(db.select(Vote).filter_by(id=vote.id).execution_options(populate_existing=True))
     state = db.session.scalar(db.select(Workshop).filter_by(id=workshop.id).execution_options(populate_existing=True))
     return fresh, state
