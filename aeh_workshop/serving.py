@@ -38,7 +38,8 @@ class SameSiteWebSocketHandler(WebSocketHandler):
         at debug level: a hostile page open in many browsers retries again and again."""
         first = not getattr(self.server, "refused_an_origin", False)
         self.server.refused_an_origin = True
-        self.logger.log(logging.WARNING if first else logging.DEBUG,
+        # The app's logger: gevent-websocket's own prints nothing outside debug mode.
+        self.application.logger.log(logging.WARNING if first else logging.DEBUG,
                         "WebSocket refused (403): %s is not an accepted origin (PUBLIC_URL?)%s", origin,
                         "; further refusals are logged at debug level" if first else "")
 

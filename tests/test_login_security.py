@@ -230,3 +230,17 @@ def test_the_command_line_accepts_a_passphrase(app):
                                                 "--password", "Léa aime les passerelles ☕"])
     assert result.exit_code == 0, result.output
     assert _facilitators(app) == ["cli@aeh.fr"]
+
+
+def test_a_generated_passphrase_may_happen_to_contain_a_short_address():
+    """Diceware-style passphrases hold common words: « info » or « anne » inside one is no
+    weakness, while a password made mostly of the address's name is refused."""
+    from aeh_workshop.accounts.passwords import problem
+    from aeh_workshop import create_app
+    from conftest import config_for
+    app = create_app(config_for("sqlite://"))
+    with app.test_request_context():
+        assert problem("marble-info-cactus-orbit", "info@tremplin.fr") is None
+        assert problem("Channel.Tulip.Orbit.Radio", "anne@example.org") is None
+        assert problem("camille-2026!", "camille@example.org") is not None
+        assert problem("Camille@Example.org!", "camille@example.org") is not None

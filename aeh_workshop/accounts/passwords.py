@@ -3,6 +3,7 @@ composition rules, every character allowed, and a refusal of what is easy to gue
 
 Used by the account forms and by `flask --app app facilitator create`.
 """
+import re
 import unicodedata
 
 from flask_babel import gettext as _
@@ -44,7 +45,7 @@ def problem(password: str | None, email: str | None = "", name: str | None = "")
     if _squeezed(password) in COMMON or len(set(password)) <= 2:
         return _("Ce mot de passe fait partie des plus courants : choisissez-en un autre.")
     email = (email or "").strip()
-    if _contains(password, email) or _contains(password, email.partition("@")[0]):
+    if _contains(password, email) or _mostly(password, email.partition("@")[0]):
         return _("Le mot de passe ne doit pas contenir l'adresse e-mail du compte.")
     if _contains(password, name or "") or any(_same(password, word) for word in (name or "").split()):
         return _("Le mot de passe ne doit pas contenir le nom indiqué.")
@@ -66,6 +67,17 @@ def _contains(password: str, part: str) -> bool:
     if not part:
         return False
     return part == _squeezed(password) or (len(part) >= 4 and part in _squeezed(password))
+
+
+def _mostly(password: str, part: str) -> bool:
+    """Holds `part` as half of itself or more, or as one of its words when it has 5 characters
+    or more: « camille2026! » or « cdurand-2024-atelier » for such addresses are refused, while a
+    generated passphrase that happens to hold « info » or « anne » is fine."""
+    part = _squeezed(normalise(part))
+    if not part or part not in _squeezed(password):
+        return False
+    words = {_squeezed(w) for w in re.split(r"[\W_]+", normalise(password))}
+    return 2 * len(part) >= len(_squeezed(password)) or (len(part) >= 5 and part in words)
 
 
 def problem_in_both_languages(password: str, email: str = "", name: str = "") -> str | None:

@@ -36,7 +36,11 @@ def authenticate(email: str, password: str) -> Facilitator | None:
     one stored before that, as typed, is still accepted as typed."""
     user = find_by_email(email)
     if user is None:
-        hash_secret(password)   # the same work as a wrong password: the timing tells no address apart
+        # The same work as a wrong password (one check, two when normalising changes it):
+        # the timing tells no address apart.
+        hash_secret(password)
+        if normalise(password) != password:
+            hash_secret(password)
         return None
     if user.check_password(normalise(password)):
         return user
