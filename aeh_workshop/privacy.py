@@ -30,8 +30,8 @@ def leave(workshop: Workshop, participant: Participant) -> str:
     """The participant leaves: "removed" while the workshop runs (cards, dots and row deleted),
     "anonymised" once closed (the row stays, nameless and without a PIN). Either way the name
     goes from everywhere it was copied, earlier frozen versions included (a workshop closed,
-    reopened, then left). Another browser still holding the participant is a stranger since
-    (access.current_participant checks the row's PIN hash, so a reused id is not theirs)."""
+    reopened, then left). Another browser still holding the participant is a stranger from then
+    on (access.current_participant checks the row's PIN hash, so a reused id is not theirs)."""
     # The participant's row first, as a dot's transaction locks it (votes.service._lock).
     db.session.execute(db.select(Participant.id).filter_by(id=participant.id).with_for_update())
     _anonymise(workshop, [participant], clear_free_owners=False)
